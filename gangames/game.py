@@ -1,0 +1,402 @@
+"""Games: the pure description of a min-max problem ``min_θ max_φ V(θ, φ)``.
+
+A game is a frozen dataclass whose fields are its configuration, plus pure methods.
+It never holds per-episode state: every method takes the sampled ``instance`` (named
+tensors with leading batch axis B) and the parameters ``theta`` ``(B, d_G)`` and
+``phi`` ``(B, d_D)`` explicitly, and every reduction runs along the last axes, so the
+B instances never interact.
+
+What a game must define:
+
+* :meth:`Game.layouts` — a :class:`ParamLayout` per seat (the flat parameter vector
+  mapped to named tensors).
+* :meth:`Game.init_params` — initial parameters drawn from a :class:`~gangames.random.Stream`.
+* :meth:`Game.value` — ``V(θ, φ)`` of shape ``(B,)``; stochastic games also take a
+  minibatch drawn by :meth:`Game.sample_data` (``data=None`` means the exact
+  expectation, used by metrics).
+
+What a game may define (closed forms; ``None`` means "not known" and the metric that
+needs it is left out):
+
+* :meth:`Game.sample_instance` — random problem data (matrices, data moments).
+* :meth:`Game.gradients` — analytic ``(∇_θV, ∇_φV)``; the default uses autograd.
+* :meth:`Game.project` — Euclidean projection onto the feasible set of a seat.
+* :meth:`Game.cloud_best_response_value` — ``max_φ E_{θ∼ν}V(θ, φ)`` or
+  ``min_θ E_{φ∼μ}V(θ, φ)`` for a cloud of K opponent particles (K = 1: a pure point).
+* :meth:`Game.proximal_objective` and :meth:`Game.proximal_value` — the proximal
+  objective ``V_prox^λ(θ, φ) = max_φ̃ V(θ, φ̃) − (λ/2)‖φ̃ − φ‖²`` (Farnia & Ozdaglar,
+  2020) and its minimum over θ.
+* :meth:`Game.equilibrium_distance` — distance to the known equilibrium set.
+
+:func:`mixed` lifts any game to mixed strategies over K particles per seat
+(ALGORITHMS.md §4.4): the lifted value is the average of the K² per-pair values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from gangames.random import Stream
+from gangames.types import SEATS, Instance, Seat
+
+__all__ = [
+    "Game",
+    "Mixed",
+    "ParamLayout",
+    "expand_instance",
+    "mixed",
+]
+
+
+@dataclass(frozen=True)
+class ParamLayout:
+    """Names and shapes of the tensors packed in one seat's flat parameter vector.
+
+    Args:
+        shapes: ``(name, shape)`` pairs in packing order.
+
+    Example:
+        >>> layout = ParamLayout((("w", (2, 3)), ("b", (3,))))
+        >>> layout.size
+        9
+        >>> {k: tuple(v.shape) for k, v in layout.unflatten(torch.zeros(4, 9)).items()}
+        {'w': (4, 2, 3), 'b': (4, 3)}
+    """
+
+    shapes: tuple[tuple[str, tuple[int, ...]], ...]
+
+    @classmethod
+    def vector(cls, name: str, size: int) -> ParamLayout:
+        """A layout holding a single vector."""
+        return cls(((name, (size,)),))
+
+    @property
+    def size(self) -> int:
+        """Flat parameter count d."""
+        return sum(math.prod(shape) for _, shape in self.shapes)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Tensor names in packing order."""
+        return tuple(name for name, _ in self.shapes)
+
+    def slices(self) -> dict[str, slice]:
+        """Slice of the flat vector that holds each named tensor."""
+        out, start = {}, 0
+        for name, shape in self.shapes:
+            out[name] = slice(start, start + math.prod(shape))
+            start += math.prod(shape)
+        return out
+
+    def unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Views of ``flat`` ``(..., d)`` as named tensors ``(..., *shape)``."""
+        lead = flat.shape[:-1]
+        return {
+            name: flat[..., part].reshape(*lead, *shape)
+            for (name, shape), part in zip(
+                self.shapes, self.slices().values(), strict=True
+            )
+        }
+
+    def flatten(self, tensors: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Pack named tensors ``(..., *shape)`` into a flat ``(..., d)`` tensor."""
+        parts = []
+        for name, shape in self.shapes:
+            t = tensors[name]
+            parts.append(t.reshape(*t.shape[: t.dim() - len(shape)], -1))
+        return torch.cat(parts, dim=-1)
+
+    def segment_ids(self, device: torch.device | str = "cpu") -> torch.Tensor:
+        """Index of the named tensor each flat coordinate belongs to, shape ``(d,)``."""
+        sizes = torch.tensor([math.prod(s) for _, s in self.shapes], device=device)
+        return torch.repeat_interleave(
+            torch.arange(len(self.shapes), device=device), sizes
+        )
+
+
+def expand_instance(instance: Instance, repeats: int) -> Instance:
+    """Repeat every instance row ``repeats`` times (row-major): ``B → B·repeats``."""
+    return {k: v.repeat_interleave(repeats, dim=0) for k, v in instance.items()}
+
+
+@dataclass(frozen=True)
+class Game:
+    """Base class of every game; subclasses are frozen dataclasses of their config.
+
+    Class attributes a subclass may override:
+        stochastic: whether gradient queries draw minibatches (:meth:`sample_data`).
+        divergence_threshold: a parameter vector with a larger Euclidean norm (or a
+            non-finite entry) counts as diverged.
+        gap_estimator: how the duality gap is obtained — ``"exact"``, or a label such
+            as ``"restricted to ‖z‖ ≤ R"`` when the unrestricted gap is infinite.
+    """
+
+    stochastic: ClassVar[bool] = False
+    divergence_threshold: ClassVar[float] = 1e6
+    gap_estimator: ClassVar[str] = "exact"
+
+    # ---- required ---------------------------------------------------------------
+    def layouts(self) -> dict[Seat, ParamLayout]:
+        """Parameter layout of each seat."""
+        raise NotImplementedError(f"{type(self).__name__} must define layouts()")
+
+    def init_params(
+        self, instance: Instance, stream: Stream
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Initial ``(θ, φ)``, shapes ``(B, d_G)`` and ``(B, d_D)``, in the instance's dtype."""
+        raise NotImplementedError(f"{type(self).__name__} must define init_params()")
+
+    def value(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None = None,
+    ) -> torch.Tensor:
+        """``V(θ, φ)`` per instance, shape ``(B,)`` (a minibatch estimate if ``data`` is given)."""
+        raise NotImplementedError(f"{type(self).__name__} must define value()")
+
+    # ---- optional ---------------------------------------------------------------
+    def dim(self, seat: Seat) -> int:
+        """Flat parameter count of ``seat``."""
+        return self.layouts()[seat].size
+
+    def sample_instance(self, stream: Stream, dtype: torch.dtype) -> Instance:
+        """Random problem data for ``stream.batch`` instances (default: none)."""
+        return {"_batch": torch.zeros(stream.batch, dtype=dtype, device=stream.device)}
+
+    def sample_data(self, instance: Instance, stream: Stream) -> Instance | None:
+        """A minibatch for one stochastic query (``None`` for deterministic games)."""
+        return None
+
+    def gradients(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(∇_θV, ∇_φV)`` per instance; default by autograd (one backward pass)."""
+        with torch.enable_grad():
+            t = theta.detach().requires_grad_(True)
+            p = phi.detach().requires_grad_(True)
+            v = self.value(instance, t, p, data).sum()  # instances are independent
+            gt, gp = torch.autograd.grad(v, (t, p), materialize_grads=True)
+        return gt, gp
+
+    def project(
+        self, seat: Seat, instance: Instance, params: torch.Tensor
+    ) -> torch.Tensor:
+        """Euclidean projection of ``params`` ``(B, d)`` onto ``seat``'s feasible set."""
+        return params
+
+    def cloud_best_response_value(
+        self, instance: Instance, responder: Seat, cloud: torch.Tensor
+    ) -> torch.Tensor | None:
+        """Best-response value against a uniform cloud of opponent particles.
+
+        Args:
+            instance: the game instance (batch B).
+            responder: the seat that best-responds.
+            cloud: opponent particles, shape ``(B, K, d_opponent)``.
+
+        Returns:
+            ``max_φ (1/K) Σ_k V(θ_k, φ)`` if the responder is the discriminator,
+            ``min_θ (1/K) Σ_k V(θ, φ_k)`` if it is the generator; shape ``(B,)``;
+            ``None`` if the game has no closed form.
+        """
+        return None
+
+    def best_response_value(
+        self, instance: Instance, responder: Seat, opponent: torch.Tensor
+    ) -> torch.Tensor | None:
+        """Best-response value against a pure opponent ``(B, d_opponent)``: Φ(θ) or Ψ(φ)."""
+        return self.cloud_best_response_value(
+            instance, responder, opponent.unsqueeze(1)
+        )
+
+    def proximal_objective(
+        self, instance: Instance, theta: torch.Tensor, phi: torch.Tensor, lam: float
+    ) -> torch.Tensor | None:
+        """``V_prox^λ(θ, φ) = max_φ̃ V(θ, φ̃) − (λ/2)‖φ̃ − φ‖²``, or ``None``."""
+        return None
+
+    def proximal_value(
+        self, instance: Instance, phi: torch.Tensor, lam: float
+    ) -> torch.Tensor | None:
+        """``min_θ' V_prox^λ(θ', φ)`` over the generator's feasible set, or ``None``."""
+        return None
+
+    def equilibrium_distance(
+        self, instance: Instance, theta: torch.Tensor, phi: torch.Tensor
+    ) -> torch.Tensor | None:
+        """Distance from ``(θ, φ)`` to the known equilibrium set, shape ``(B,)``, or ``None``."""
+        return None
+
+    def cloud_equilibrium_distance(
+        self, instance: Instance, theta_cloud: torch.Tensor, phi_cloud: torch.Tensor
+    ) -> torch.Tensor | None:
+        """Distance of particle clouds ``(B, K, d)`` to the known mixed equilibrium, or ``None``."""
+        return None
+
+    def replace(self, **changes: object) -> Game:
+        """A copy of this game with some configuration fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Mixed(Game):
+    """A game lifted to mixed strategies over K particles per seat (ALGORITHMS.md §4.4).
+
+    Each seat's flat vector holds K particles of the base game's parameters,
+    ``d = K · d_base`` (particle k occupies ``[k·d_base, (k+1)·d_base)``). The lifted value
+    is the expectation over both uniform particle clouds,
+    ``V(ν, μ) = (1/K²) Σ_{i,j} V(θ_i, φ_j)`` — per-pair values averaged, never the value of
+    averaged outputs. Projections apply per particle; best responses to a cloud are pure
+    (the lifted value is linear in each measure), so the mixed duality gap is the
+    Nikaidô–Isoda gap ``NI(ν, μ) = max_φ E_ν V(θ, φ) − min_θ E_μ V(θ, φ)``.
+
+    Args:
+        base: the game to lift.
+        particles: K, the number of particles per seat.
+    """
+
+    base: Game
+    particles: int = 8
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.particles, bool)
+            or not isinstance(self.particles, int)
+            or self.particles < 1
+        ):
+            raise ValueError(
+                f"particles must be a positive int, got {self.particles!r}"
+            )
+        if isinstance(self.base, Mixed):
+            raise ValueError("the game is already mixed; lift the base game once")
+
+    @property
+    def stochastic(self) -> bool:  # type: ignore[override]
+        return self.base.stochastic
+
+    @property
+    def divergence_threshold(self) -> float:  # type: ignore[override]
+        return self.base.divergence_threshold * math.sqrt(self.particles)
+
+    @property
+    def gap_estimator(self) -> str:  # type: ignore[override]
+        return self.base.gap_estimator
+
+    def layouts(self) -> dict[Seat, ParamLayout]:
+        k = self.particles
+        return {
+            seat: ParamLayout(
+                tuple(
+                    (f"particles.{name}", (k, *shape)) for name, shape in layout.shapes
+                )
+            )
+            for seat, layout in self.base.layouts().items()
+        }
+
+    def cloud(self, seat: Seat, params: torch.Tensor) -> torch.Tensor:
+        """Particles of ``seat`` as ``(B, K, d_base)`` from the lifted layout."""
+        base = self.base.layouts()[seat]
+        parts = self.layouts()[seat].unflatten(params)
+        return torch.cat(
+            [
+                parts[f"particles.{name}"].reshape(
+                    *params.shape[:-1], self.particles, -1
+                )
+                for name in base.names
+            ],
+            dim=-1,
+        )
+
+    def uncloud(self, seat: Seat, cloud: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`cloud`: ``(B, K, d_base)`` to the lifted flat layout."""
+        base = self.base.layouts()[seat]
+        named = base.unflatten(cloud)  # (B, K, *shape) each
+        return self.layouts()[seat].flatten(
+            {f"particles.{n}": t for n, t in named.items()}
+        )
+
+    def sample_instance(self, stream: Stream, dtype: torch.dtype) -> Instance:
+        return self.base.sample_instance(stream, dtype)
+
+    def init_params(
+        self, instance: Instance, stream: Stream
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        k = self.particles
+        b = next(iter(instance.values())).shape[0]
+        theta, phi = self.base.init_params(
+            expand_instance(instance, k), stream.spawn(k)
+        )
+        return (
+            self.uncloud("generator", theta.reshape(b, k, -1)),
+            self.uncloud("discriminator", phi.reshape(b, k, -1)),
+        )
+
+    def sample_data(self, instance: Instance, stream: Stream) -> Instance | None:
+        data = self.base.sample_data(instance, stream)
+        return None if data is None else expand_instance(data, self.particles**2)
+
+    def value(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None = None,
+    ) -> torch.Tensor:
+        k = self.particles
+        tc, pc = self.cloud("generator", theta), self.cloud("discriminator", phi)
+        b = tc.shape[0]
+        # Every (i, j) pair: row-major over (instance, i, j).
+        tp = tc[:, :, None, :].expand(b, k, k, tc.shape[-1]).reshape(b * k * k, -1)
+        pp = pc[:, None, :, :].expand(b, k, k, pc.shape[-1]).reshape(b * k * k, -1)
+        pair = self.base.value(expand_instance(instance, k * k), tp, pp, data)
+        return pair.reshape(b, k * k).mean(dim=-1)
+
+    def project(
+        self, seat: Seat, instance: Instance, params: torch.Tensor
+    ) -> torch.Tensor:
+        k = self.particles
+        c = self.cloud(seat, params)
+        b = c.shape[0]
+        flat = self.base.project(
+            seat, expand_instance(instance, k), c.reshape(b * k, -1)
+        )
+        return self.uncloud(seat, flat.reshape(b, k, -1))
+
+    def best_response_value(
+        self, instance: Instance, responder: Seat, opponent: torch.Tensor
+    ) -> torch.Tensor | None:
+        opp_seat: Seat = SEATS[1] if responder == SEATS[0] else SEATS[0]
+        return self.base.cloud_best_response_value(
+            instance, responder, self.cloud(opp_seat, opponent)
+        )
+
+    def equilibrium_distance(
+        self, instance: Instance, theta: torch.Tensor, phi: torch.Tensor
+    ) -> torch.Tensor | None:
+        return self.base.cloud_equilibrium_distance(
+            instance, self.cloud("generator", theta), self.cloud("discriminator", phi)
+        )
+
+
+def mixed(game: Game, particles: int = 8) -> Mixed:
+    """Lift ``game`` to mixed strategies with ``particles`` particles per seat.
+
+    Example:
+        >>> from gangames.games.circle import CirclePursuit
+        >>> lifted = mixed(CirclePursuit(), particles=64)
+        >>> lifted.dim("generator")
+        64
+    """
+    return Mixed(base=game, particles=particles)
