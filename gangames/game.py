@@ -133,6 +133,8 @@ class Game:
         stochastic: whether gradient queries draw minibatches (:meth:`sample_data`).
         divergence_threshold: a parameter vector with a larger Euclidean norm (or a
             non-finite entry) counts as diverged.
+        gradient_noise: standard deviation of the Gaussian noise the oracle adds to
+            every gradient query (0: exact gradients).
         gap_estimator: how the duality gap is obtained — ``"exact"``, or a label such
             as ``"restricted to ‖z‖ ≤ R"`` when the unrestricted gap is infinite.
     """
@@ -140,6 +142,7 @@ class Game:
     stochastic: ClassVar[bool] = False
     divergence_threshold: ClassVar[float] = 1e6
     gap_estimator: ClassVar[str] = "exact"
+    gradient_noise: ClassVar[float] = 0.0
 
     # ---- required ---------------------------------------------------------------
     def layouts(self) -> dict[Seat, ParamLayout]:
@@ -189,6 +192,25 @@ class Game:
             v = self.value(instance, t, p, data).sum()  # instances are independent
             gt, gp = torch.autograd.grad(v, (t, p), materialize_grads=True)
         return gt, gp
+
+    def value_and_gradients(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(V, ∇_θV, ∇_φV)`` from one pass: analytic gradients if the game has them."""
+        if type(self).gradients is not Game.gradients:
+            with torch.no_grad():
+                v = self.value(instance, theta, phi, data)
+            return (v, *self.gradients(instance, theta, phi, data))
+        with torch.enable_grad():
+            t = theta.detach().requires_grad_(True)
+            p = phi.detach().requires_grad_(True)
+            v = self.value(instance, t, p, data)
+            gt, gp = torch.autograd.grad(v.sum(), (t, p), materialize_grads=True)
+        return v.detach(), gt, gp
 
     def project(
         self, seat: Seat, instance: Instance, params: torch.Tensor
@@ -293,6 +315,10 @@ class Mixed(Game):
     @property
     def gap_estimator(self) -> str:  # type: ignore[override]
         return self.base.gap_estimator
+
+    @property
+    def gradient_noise(self) -> float:  # type: ignore[override]
+        return self.base.gradient_noise
 
     def layouts(self) -> dict[Seat, ParamLayout]:
         k = self.particles

@@ -61,13 +61,13 @@ def seed_to_key(seed: int) -> int:
     return _signed(int(state[0]) ^ (int(state[1]) << 1))
 
 
-def derive_seeds(seed: int, count: int) -> list[int]:
-    """Spawn ``count`` independent child seeds from ``seed`` (NumPy SeedSequence).
+def derive_seeds(seed: int, count: int, *, episode: int = 0) -> list[int]:
+    """Spawn ``count`` independent child seeds from ``(seed, episode)`` (NumPy SeedSequence).
 
-    Child ``b`` depends only on ``(seed, b)``, so the first ``k`` children are the
-    same whatever ``count`` is.
+    Child ``b`` depends only on ``(seed, episode, b)``, so the first ``k`` children are
+    the same whatever ``count`` is.
     """
-    children = np.random.SeedSequence(int(seed)).spawn(count)
+    children = np.random.SeedSequence([int(seed), int(episode)]).spawn(count)
     return [int(child.generate_state(1, np.uint64)[0] >> 1) for child in children]
 
 
@@ -132,7 +132,7 @@ class Stream:
         numel = int(np.prod(shape)) if shape else 1
         counter = self.counter
         self.counter += 1
-        base = _mix(self.keys * _GOLDEN + counter * _TAG)
+        base = _mix(self.keys * _GOLDEN + _signed(counter * _TAG))
         index = torch.arange(numel, device=self.device, dtype=torch.int64)
         bits = _mix(base[:, None] + _mix(index[None, :] + _GOLDEN))
         return bits.reshape((self.batch, *shape))

@@ -1,0 +1,63 @@
+"""gangames: GAN min-max problems as two-player PettingZoo games.
+
+Each registered game is a PettingZoo environment whose players are the generator
+(θ, minimises V) and the discriminator (φ, maximises V); actions are parameter updates
+and rewards are equilibrium gaps.
+
+Example:
+    >>> import gangames
+    >>> env = gangames.make("gangames/DiracGAN-v0", max_steps=5)
+    >>> obs, infos = env.reset(seed=0)
+    >>> sorted(obs)
+    ['discriminator', 'generator']
+"""
+
+from __future__ import annotations
+
+from gangames import games as _games  # noqa: F401  (registers the built-in games)
+from gangames import metrics, testing
+from gangames.engine import Match, MatchState, apply_update, new_match
+from gangames.envs import EnvConfig, GameAECEnv, GameParallelEnv
+from gangames.errors import (
+    InvalidActionError,
+    InvalidConfigError,
+    ResetNeededError,
+    UnknownAgentError,
+)
+from gangames.game import Game, Mixed, ParamLayout, mixed
+from gangames.oracle import Ledger, Oracle, SeatOracle
+from gangames.registration import make, make_game, names, register, spec
+from gangames.types import SEATS, Seat
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SEATS",
+    "EnvConfig",
+    "Game",
+    "GameAECEnv",
+    "GameParallelEnv",
+    "InvalidActionError",
+    "InvalidConfigError",
+    "Ledger",
+    "Match",
+    "MatchState",
+    "Mixed",
+    "Oracle",
+    "ParamLayout",
+    "ResetNeededError",
+    "Seat",
+    "SeatOracle",
+    "UnknownAgentError",
+    "__version__",
+    "apply_update",
+    "make",
+    "make_game",
+    "metrics",
+    "mixed",
+    "names",
+    "new_match",
+    "register",
+    "spec",
+    "testing",
+]

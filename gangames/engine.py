@@ -1,0 +1,124 @@
+"""The batched match engine: state and step, independent of any RL API.
+
+A match is B independent instances of one game played in lockstep. Its state is a
+:class:`MatchState`; an update ``Δ`` of a seat is applied as
+
+    θ ← Π_Θ(θ + Δθ),    φ ← Π_Φ(φ + Δφ)
+
+(projection only where the game has a feasible set). Simultaneous play applies both
+updates to the same state; sequential play applies one seat's update, after which the
+other seat sees the new point.
+
+Divergence is an outcome, not an error: an instance whose updated parameters are
+non-finite, or whose norm exceeds the game's ``divergence_threshold``, is marked
+diverged and frozen at its last finite state (its later updates are ignored), so the
+other instances of the batch go on and a batch of B still equals B single runs up to
+each instance's divergence.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from gangames.game import Game
+from gangames.oracle import Oracle
+from gangames.random import Stream
+from gangames.types import Instance, Seat
+
+__all__ = ["Match", "MatchState", "apply_update", "new_match"]
+
+
+class MatchState(NamedTuple):
+    """Parameters and bookkeeping of B instances in lockstep."""
+
+    theta: torch.Tensor  # (B, d_G) generator parameters
+    phi: torch.Tensor  # (B, d_D) discriminator parameters
+    step: int  # completed rounds (both seats moved)
+    diverged: torch.Tensor  # (B,) bool, frozen instances
+
+
+class Match(NamedTuple):
+    """Everything one match needs: the game, its instance, the oracle and the state."""
+
+    game: Game
+    instance: Instance
+    oracle: Oracle
+    state: MatchState
+
+
+def new_match(
+    game: Game,
+    seeds: list[int],
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    params: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> Match:
+    """Sample ``len(seeds)`` instances and their initial parameters.
+
+    Instance ``b`` depends only on ``seeds[b]`` (keyed streams, see
+    :mod:`gangames.random`): the problem data from fork 1, the initial parameters from
+    fork 2, the oracle's minibatches and gradient noise from fork 3.
+
+    Args:
+        game: the game.
+        seeds: one seed per instance.
+        device: where every tensor lives.
+        dtype: floating dtype of parameters and values.
+        params: optional ``(θ0, φ0)`` of shapes ``(B, d)``; projected onto the feasible
+            sets. Without it the game samples them.
+    """
+    stream = Stream.from_seeds(seeds, device=device)
+    instance = game.sample_instance(stream.fork(1), dtype)
+    if params is None:
+        theta, phi = game.init_params(instance, stream.fork(2))
+    else:
+        theta, phi = params
+    theta = game.project("generator", instance, theta.to(device=device, dtype=dtype))
+    phi = game.project("discriminator", instance, phi.to(device=device, dtype=dtype))
+    state = MatchState(
+        theta=theta,
+        phi=phi,
+        step=0,
+        diverged=torch.zeros(len(seeds), dtype=torch.bool, device=device),
+    )
+    return Match(game, instance, Oracle(game, instance, stream.fork(3)), state)
+
+
+def _exploded(game: Game, params: torch.Tensor) -> torch.Tensor:
+    # One reduction: the norm is NaN or inf whenever an entry is, and NaN <= t is False.
+    return ~(params.norm(dim=-1) <= game.divergence_threshold)
+
+
+def apply_update(
+    game: Game,
+    instance: Instance,
+    state: MatchState,
+    deltas: dict[Seat, torch.Tensor],
+) -> MatchState:
+    """Apply the updates of one or both seats to the same state (projected, batched).
+
+    Args:
+        game: the game.
+        instance: its instance.
+        state: the current state.
+        deltas: ``{"generator": Δθ, "discriminator": Δφ}`` or one of them.
+
+    Returns:
+        The new state (``step`` unchanged; the caller counts rounds). Instances whose
+        new parameters explode are marked diverged and keep their old parameters.
+    """
+    new = {"generator": state.theta, "discriminator": state.phi}
+    for seat, delta in deltas.items():
+        new[seat] = game.project(seat, instance, new[seat] + delta)
+    bad = state.diverged
+    for seat in deltas:
+        bad = bad | _exploded(game, new[seat])
+    keep = bad[:, None]
+    return state._replace(
+        theta=torch.where(keep, state.theta, new["generator"]),
+        phi=torch.where(keep, state.phi, new["discriminator"]),
+        diverged=bad,
+    )

@@ -1,0 +1,690 @@
+"""PettingZoo environments over the batched engine.
+
+=====================  ==========================================================
+Agents                 ``"generator"`` (θ, minimises V), ``"discriminator"`` (φ, maximises V)
+Parallel API           :class:`GameParallelEnv` — simultaneous moves
+AEC API                :class:`GameAECEnv` — sequential moves, first mover ``first``
+                       (generator by default: the Stackelberg leader); native, not
+                       ``parallel_to_aec`` (which would buffer the first action)
+Action                 ``Box(d_seat)`` — the update Δ; the env applies
+                       ``θ ← Π_Θ(θ + Δθ)``; finite bounds ``±max_update`` if set
+Observation            ``Dict``: ``own`` (d_own), ``opponent`` (d_opp), ``gradient``
+                       (own-loss gradient at the current point, d_own), ``value`` (1),
+                       ``progress`` (step / max_steps, 1)
+Reward                 ``"gap"`` (default): minus the seat's exploitability, so the two
+                       rewards sum to minus the duality gap; ``"payoff"``: (−V, +V);
+                       ``"proximal_gap"``: minus the seat's share of the proximal gap
+Infos                  ``value``, ``duality_gap``, ``exploitability_generator``,
+                       ``exploitability_discriminator``, ``proximal_gap``,
+                       ``grad_norm``, ``distance`` (those the game supports),
+                       ``oracle_calls`` (gradient-equivalents per seat),
+                       ``gap_estimator``, ``diverged``, ``step``
+Episode end            truncation at ``max_steps`` rounds, when a seat's oracle cost
+                       reaches ``budget``, or when every instance diverged
+=====================  ==========================================================
+
+**Batches.** ``batch=None`` plays one instance with unbatched spaces (shape ``(d,)``,
+float rewards). ``batch=B`` plays B instances in lockstep: every field gains a leading
+axis B, rewards and per-instance infos are arrays of shape ``(B,)``.
+
+**Tensor mode.** ``tensor=True`` returns observations, rewards and infos as torch tensors
+on the env's device (no host copies) and takes torch actions on that device.
+
+**Costs.** Each observation's gradient is charged to its seat: one gradient per seat and
+round, exactly what gradient descent–ascent costs. Agents that need more query the
+oracle through ``env.oracle(seat)``.
+
+**Bad input** raises a ``ValueError`` subclass naming the seat, what was expected and
+what came, and leaves the state untouched (:mod:`gangames.errors`).
+
+**Seeding.** ``reset(seed=s)`` derives one seed per instance from ``s`` (NumPy
+SeedSequence); ``reset(seed=[s_0, …, s_{B−1}])`` sets them explicitly, so instance
+``b`` of a batch equals a single run reset with ``seed=[s_b]``. ``reset()`` without a
+seed continues with the next episode's seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium
+import numpy as np
+import torch
+from pettingzoo import AECEnv, ParallelEnv
+
+from gangames import metrics as gap_metrics
+from gangames.engine import Match, apply_update, new_match
+from gangames.errors import (
+    InvalidActionError,
+    InvalidConfigError,
+    ResetNeededError,
+    UnknownAgentError,
+)
+from gangames.game import Game
+from gangames.oracle import SeatOracle
+from gangames.types import SEATS, Seat, other
+
+__all__ = ["EnvConfig", "GameAECEnv", "GameParallelEnv"]
+
+REWARDS = ("gap", "payoff", "proximal_gap")
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _positive(
+    name: str, value: Any, *, integer: bool = False, allow_none: bool = False
+) -> None:
+    if value is None and allow_none:
+        return
+    kinds = (int,) if integer else (int, float)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kinds)
+        or not np.isfinite(value)
+        or value <= 0
+    ):
+        kind = "a positive int" if integer else "a positive finite number"
+        raise InvalidConfigError(f"{name} must be {kind}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Options of an environment, shared by both APIs (game options live on the game).
+
+    Args:
+        batch: number of instances played in lockstep; ``None`` for one unbatched
+            instance.
+        device: torch device of every tensor.
+        dtype: ``torch.float32`` (default) or ``torch.float64`` (also as strings).
+        max_steps: rounds before truncation (``max_cycles`` is accepted as an alias,
+            as PettingZoo's registry passes it).
+        budget: oracle budget per seat in gradient-equivalents; ``None`` for none.
+        reward: ``"gap"``, ``"payoff"`` or ``"proximal_gap"``.
+        prox_lambda: λ of the proximal gap (penalty ``(λ/2)‖φ̃ − φ‖²``).
+        tensor: observations, rewards and infos as torch tensors on ``device``.
+        max_update: finite bound of the action boxes (``None``: unbounded).
+        first: first mover of the sequential (AEC) env.
+        render_mode: ``None`` or ``"ansi"`` (a line of metrics).
+        full_infos: compute every metric for ``infos`` each round; ``False`` computes
+            only what the reward needs (plus the value, the oracle counts and the
+            divergence flags) — for long tournaments where speed matters.
+    """
+
+    batch: int | None = None
+    device: str | torch.device = "cpu"
+    dtype: Any = torch.float32
+    max_steps: int = 1000
+    budget: float | None = None
+    reward: str = "gap"
+    prox_lambda: float = 1.0
+    tensor: bool = False
+    max_update: float | None = None
+    first: Seat = "generator"
+    render_mode: str | None = None
+    full_infos: bool = True
+
+    def __post_init__(self) -> None:
+        _positive("batch", self.batch, integer=True, allow_none=True)
+        _positive("max_steps", self.max_steps, integer=True)
+        _positive("budget", self.budget, allow_none=True)
+        _positive("prox_lambda", self.prox_lambda)
+        _positive("max_update", self.max_update, allow_none=True)
+        dtype = (
+            _DTYPES.get(self.dtype, self.dtype)
+            if isinstance(self.dtype, str)
+            else self.dtype
+        )
+        if dtype not in (torch.float32, torch.float64):
+            raise InvalidConfigError(
+                f"dtype must be float32 or float64, got {self.dtype!r}"
+            )
+        object.__setattr__(self, "dtype", dtype)
+        try:
+            object.__setattr__(self, "device", torch.device(self.device))
+        except (RuntimeError, TypeError) as err:
+            raise InvalidConfigError(f"device: {err}") from None
+        if self.reward not in REWARDS:
+            raise InvalidConfigError(
+                f"reward must be one of {REWARDS}, got {self.reward!r}"
+            )
+        if self.first not in SEATS:
+            raise InvalidConfigError(
+                f"first must be one of {SEATS}, got {self.first!r}"
+            )
+        if self.render_mode not in (None, "ansi"):
+            raise InvalidConfigError(
+                f"render_mode must be None or 'ansi', got {self.render_mode!r}"
+            )
+
+    @property
+    def numpy_dtype(self) -> type:
+        """NumPy dtype of the spaces."""
+        return np.float32 if self.dtype == torch.float32 else np.float64
+
+
+class _Session:
+    """The shared core of both adapters: spaces, validation, observations, rewards."""
+
+    def __init__(self, game: Game, config: EnvConfig) -> None:
+        self.game = game
+        self.config = config
+        self.match: Match | None = None
+        self._seed: int | list[int] | None = None
+        self._episode = 0
+        self._obs_cache: dict[Seat, tuple[int, dict[str, torch.Tensor]]] = {}
+        self._version = 0  # bumped on every state change
+        # (version, (V, ∇_θV, ∇_φV)) of the last exact observation pass, for metrics
+        self._exact: tuple[int, tuple | None] = (-1, None)
+        self._check_reward_support()
+        lead = () if config.batch is None else (config.batch,)
+        f = config.numpy_dtype
+        self.observation_spaces = {}
+        self.action_spaces = {}
+        for seat in SEATS:
+            d, d_opp = game.dim(seat), game.dim(other(seat))
+            inf = gymnasium.spaces.Box(-np.inf, np.inf, shape=(*lead, d), dtype=f)
+            self.observation_spaces[seat] = gymnasium.spaces.Dict(
+                {
+                    "own": inf,
+                    "opponent": gymnasium.spaces.Box(
+                        -np.inf, np.inf, shape=(*lead, d_opp), dtype=f
+                    ),
+                    "gradient": gymnasium.spaces.Box(
+                        -np.inf, np.inf, shape=(*lead, d), dtype=f
+                    ),
+                    "value": gymnasium.spaces.Box(
+                        -np.inf, np.inf, shape=(*lead, 1), dtype=f
+                    ),
+                    "progress": gymnasium.spaces.Box(
+                        0.0, 1.0, shape=(*lead, 1), dtype=f
+                    ),
+                }
+            )
+            bound = np.inf if config.max_update is None else config.max_update
+            self.action_spaces[seat] = gymnasium.spaces.Box(
+                -bound, bound, shape=(*lead, d), dtype=f
+            )
+
+    def _check_reward_support(self) -> None:
+        probe = new_match(self.game, [0], dtype=torch.float64)
+        s = probe.state
+        m = gap_metrics.evaluate(
+            self.game,
+            probe.instance,
+            s.theta,
+            s.phi,
+            prox_lambda=self.config.prox_lambda,
+        )
+        if self.config.reward == "gap" and m.duality_gap is None:
+            raise InvalidConfigError(
+                f"reward='gap' needs closed-form best responses, which {type(self.game).__name__} "
+                "lacks; use reward='payoff'"
+            )
+        if (
+            self.config.reward == "proximal_gap"
+            and m.proximal_exploitability_generator is None
+        ):
+            raise InvalidConfigError(
+                f"reward='proximal_gap' needs a closed-form proximal objective, which "
+                f"{type(self.game).__name__} lacks; use reward='gap' or 'payoff'"
+            )
+
+    # ---- reset -------------------------------------------------------------------
+    def instance_seeds(self, seed: int | Sequence[int] | None) -> list[int]:
+        from gangames.random import derive_seeds
+
+        batch = self.config.batch or 1
+        if seed is None:
+            if self._seed is None:
+                entropy = np.random.SeedSequence().entropy
+                self._seed = int(entropy) % (1 << 63)  # type: ignore[arg-type]
+            self._episode += 1
+        else:
+            self._seed, self._episode = (
+                (
+                    int(seed)
+                    if isinstance(seed, (int, np.integer))
+                    else [int(s) for s in seed]
+                ),
+                0,
+            )
+        if isinstance(self._seed, list):
+            if len(self._seed) != batch:
+                raise InvalidConfigError(
+                    f"seed: expected {batch} instance seeds, got {len(self._seed)}"
+                )
+            if self._episode == 0:
+                return list(self._seed)
+            return [derive_seeds(s, 1, episode=self._episode)[0] for s in self._seed]
+        return derive_seeds(self._seed, batch, episode=self._episode)
+
+    def reset(
+        self, seed: int | Sequence[int] | None, options: Mapping[str, Any] | None
+    ) -> None:
+        valid = seed is None or isinstance(seed, (int, np.integer, Sequence))
+        if not valid or isinstance(seed, (bool, str)):
+            raise InvalidConfigError(
+                f"seed must be an int or a sequence of ints, got {seed!r}"
+            )
+        seeds = self.instance_seeds(seed)
+        params = None
+        if options and options.get("params") is not None:
+            given = options["params"]
+            if not isinstance(given, Mapping) or set(given) != set(SEATS):
+                raise UnknownAgentError(
+                    f"options['params'] must map both seats {SEATS} to parameters, got {given!r:.80}"
+                )
+            params = tuple(  # type: ignore[assignment]
+                self.to_tensor(seat, given[seat], what="initial parameters")
+                for seat in SEATS
+            )
+        cfg = self.config
+        self.match = new_match(
+            self.game,
+            seeds,
+            device=cfg.device,
+            dtype=cfg.dtype,
+            params=params,  # type: ignore[arg-type]
+        )
+        self._version += 1
+        self._obs_cache.clear()
+
+    # ---- validation --------------------------------------------------------------
+    def require_match(self) -> Match:
+        if self.match is None:
+            raise ResetNeededError("call reset() before step() or observe()")
+        return self.match
+
+    def to_tensor(
+        self, seat: Seat, action: Any, *, what: str = "action"
+    ) -> torch.Tensor:
+        """Validate ``action`` for ``seat`` and return it as a ``(B, d)`` tensor."""
+        cfg = self.config
+        space = self.action_spaces[seat]
+        expected = f"{space.shape} {np.dtype(space.dtype).name}"
+        if cfg.tensor:
+            if not isinstance(action, torch.Tensor):
+                raise InvalidActionError(
+                    f"{seat}: expected {what} as a torch.Tensor {expected} on {cfg.device}, got {type(action).__name__}"
+                )
+            if (
+                action.dtype != cfg.dtype
+                or tuple(action.shape) != space.shape
+                or action.device != cfg.device
+            ):
+                raise InvalidActionError(
+                    f"{seat}: expected {what} of shape {space.shape}, dtype {cfg.dtype} on {cfg.device}; "
+                    f"got shape {tuple(action.shape)}, dtype {action.dtype} on {action.device}"
+                )
+            tensor = action
+            finite = bool(
+                torch.isfinite(action).all()
+            )  # validation at the boundary may sync
+        else:
+            if not isinstance(action, np.ndarray):
+                raise InvalidActionError(
+                    f"{seat}: expected {what} as a numpy array {expected}, got {type(action).__name__}"
+                )
+            if action.dtype != space.dtype or action.shape != space.shape:
+                raise InvalidActionError(
+                    f"{seat}: expected {what} of shape {space.shape} and dtype {np.dtype(space.dtype).name}; "
+                    f"got shape {action.shape} and dtype {action.dtype}"
+                )
+            finite = bool(np.isfinite(action).all())
+            tensor = torch.from_numpy(np.array(action, copy=True)).to(cfg.device)
+        if not finite:
+            raise InvalidActionError(f"{seat}: {what} contains NaN or Inf")
+        if (
+            cfg.max_update is not None
+            and what == "action"
+            and bool((tensor.abs() > cfg.max_update).any())
+        ):
+            raise InvalidActionError(
+                f"{seat}: action entries must lie in [-{cfg.max_update}, {cfg.max_update}]"
+            )
+        return tensor.reshape(cfg.batch or 1, -1)
+
+    # ---- play --------------------------------------------------------------------
+    def apply(self, deltas: dict[Seat, torch.Tensor], *, round_done: bool) -> None:
+        m = self.require_match()
+        state = apply_update(m.game, m.instance, m.state, deltas)
+        if round_done:
+            state = state._replace(step=state.step + 1)
+        self.match = m._replace(state=state)
+        self._version += 1
+
+    def observe(self, seat: Seat) -> dict[str, torch.Tensor]:
+        """Observation tensors of ``seat`` at the current state (charged once per state)."""
+        cached = self._obs_cache.get(seat)
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
+        m = self.require_match()
+        s = m.state
+        own, opp = (s.theta, s.phi) if seat == "generator" else (s.phi, s.theta)
+        grad, value = m.oracle.observe(seat, s.theta, s.phi)
+        obs = self._pack(seat, own, opp, grad, value)
+        self._obs_cache[seat] = (self._version, obs)
+        return obs
+
+    def observe_both(self) -> dict[Seat, dict[str, torch.Tensor]]:
+        """Both observations from one oracle pass (one gradient charged to each seat)."""
+        m = self.require_match()
+        s = m.state
+        g_gen, g_dis, value = m.oracle.joint(s.theta, s.phi)
+        if not m.game.stochastic and m.game.gradient_noise == 0.0:
+            self._exact = (self._version, (value, g_gen, -g_dis))
+        out: dict[Seat, dict[str, torch.Tensor]] = {
+            "generator": self._pack("generator", s.theta, s.phi, g_gen, value),
+            "discriminator": self._pack("discriminator", s.phi, s.theta, g_dis, value),
+        }
+        for seat, obs in out.items():
+            self._obs_cache[seat] = (self._version, obs)
+        return out
+
+    def _pack(self, seat: Seat, own, opp, grad, value) -> dict[str, torch.Tensor]:
+        m = self.require_match()
+        progress = torch.full_like(value, m.state.step / self.config.max_steps)
+        return {
+            "own": own,
+            "opponent": opp,
+            "gradient": grad.to(own.dtype),
+            "value": value[:, None].to(own.dtype),
+            "progress": progress[:, None].to(own.dtype),
+        }
+
+    def metrics(self) -> gap_metrics.Metrics:
+        m = self.require_match()
+        cfg = self.config
+        exact = self._exact[1] if self._exact[0] == self._version else None
+        return gap_metrics.evaluate(
+            m.game,
+            m.instance,
+            m.state.theta,
+            m.state.phi,
+            prox_lambda=cfg.prox_lambda,
+            exact=exact,
+            proximal=cfg.full_infos or cfg.reward == "proximal_gap",
+            extras=cfg.full_infos,
+        )
+
+    def rewards(self, mt: gap_metrics.Metrics) -> dict[Seat, torch.Tensor]:
+        r = self.config.reward
+        if r == "payoff":
+            return {"generator": -mt.value, "discriminator": mt.value}
+        if r == "proximal_gap":
+            return {
+                "generator": -mt.proximal_exploitability_generator,  # type: ignore[operator]
+                "discriminator": -mt.proximal_exploitability_discriminator,  # type: ignore[operator]
+            }
+        return {
+            "generator": -mt.exploitability_generator,  # type: ignore[operator]
+            "discriminator": -mt.exploitability_discriminator,  # type: ignore[operator]
+        }
+
+    def info(self, mt: gap_metrics.Metrics) -> dict[str, Any]:
+        m = self.require_match()
+        out: dict[str, Any] = {
+            name: self.export(val)
+            for name, val in mt._asdict().items()
+            if val is not None and not name.startswith("proximal_exploitability")
+        }
+        out["diverged"] = self.export(m.state.diverged)
+        out["oracle_calls"] = m.oracle.ledger.costs()
+        out["gap_estimator"] = m.game.gap_estimator
+        out["step"] = m.state.step
+        return out
+
+    def truncated(self) -> bool:
+        m = self.require_match()
+        cfg = self.config
+        over_budget = cfg.budget is not None and any(
+            c >= cfg.budget for c in m.oracle.ledger.costs().values()
+        )
+        return (
+            m.state.step >= cfg.max_steps or over_budget or bool(m.state.diverged.all())
+        )
+
+    # ---- boundary conversion -------------------------------------------------------
+    def export(self, value: torch.Tensor) -> Any:
+        """A batched tensor in the env's output form (tensor, array or scalar)."""
+        if self.config.tensor:
+            return value if self.config.batch is not None else value[0]
+        arr = value.detach().cpu().numpy()
+        if self.config.batch is not None:
+            return arr
+        item = arr[0]
+        return bool(item) if arr.dtype == np.bool_ else float(item)
+
+    def export_obs(self, obs: dict[str, torch.Tensor]) -> dict[str, Any]:
+        if self.config.tensor:
+            return (
+                obs
+                if self.config.batch is not None
+                else {k: v[0] for k, v in obs.items()}
+            )
+        f = self.config.numpy_dtype
+        out: dict[str, Any] = {
+            k: v.detach().cpu().numpy().astype(f, copy=False) for k, v in obs.items()
+        }
+        return (
+            out if self.config.batch is not None else {k: v[0] for k, v in out.items()}
+        )
+
+    def render(self) -> str | None:
+        if self.config.render_mode != "ansi" or self.match is None:
+            return None
+        mt = self.metrics()
+        parts = [f"step {self.match.state.step}"]
+        for name in ("value", "duality_gap", "grad_norm", "distance"):
+            val = getattr(mt, name)
+            if val is not None:
+                parts.append(f"{name}={val.mean().item():.6g}")
+        return "  ".join(parts)
+
+
+class _Common:
+    """Methods both adapters share."""
+
+    _session: _Session
+    metadata: dict[str, Any] = {  # noqa: RUF012  (PettingZoo sets it per instance)
+        "render_modes": [None, "ansi"],
+        "is_parallelizable": True,
+    }
+
+    @property
+    def game(self) -> Game:
+        """The game being played."""
+        return self._session.game
+
+    @property
+    def config(self) -> EnvConfig:
+        """The environment options."""
+        return self._session.config
+
+    @property
+    def render_mode(self) -> str | None:
+        return self._session.config.render_mode
+
+    def observation_space(self, agent: str) -> gymnasium.spaces.Dict:
+        """The (cached) observation space of ``agent``."""
+        return self._session.observation_spaces[_seat(agent)]
+
+    def action_space(self, agent: str) -> gymnasium.spaces.Box:
+        """The (cached) action space of ``agent``."""
+        return self._session.action_spaces[_seat(agent)]
+
+    def oracle(self, seat: str) -> SeatOracle:
+        """The seat-relative oracle of the current match (queries are charged)."""
+        return self._session.require_match().oracle.view(_seat(seat))
+
+    @property
+    def ledger(self):
+        """Oracle query counts of the current match."""
+        return self._session.require_match().oracle.ledger
+
+    @property
+    def match(self) -> Match:
+        """The current match (game, instance, oracle, state)."""
+        return self._session.require_match()
+
+    def render(self) -> str | None:
+        """With ``render_mode="ansi"``: a line with the step and the main metrics."""
+        return self._session.render()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _seat(agent: Any) -> Seat:
+    if agent not in SEATS:
+        raise UnknownAgentError(
+            f"unknown agent {agent!r}; the agents are {list(SEATS)}"
+        )
+    return agent
+
+
+class GameParallelEnv(_Common, ParallelEnv):
+    """Simultaneous-move PettingZoo environment of a :class:`~gangames.game.Game`.
+
+    Build it with :func:`gangames.make`. See :mod:`gangames.envs` for spaces,
+    rewards and infos.
+    """
+
+    def __init__(self, game: Game, config: EnvConfig | None = None) -> None:
+        self._session = _Session(game, config or EnvConfig())
+        self.possible_agents = list(SEATS)
+        self.agents: list[str] = []
+        self.metadata = {**_Common.metadata, "name": f"gangames_{type(game).__name__}"}
+
+    def reset(
+        self, seed: int | Sequence[int] | None = None, options: dict | None = None
+    ):
+        """Sample instances and initial parameters; returns ``(observations, infos)``."""
+        s = self._session
+        s.reset(seed, options)
+        self.agents = list(SEATS)
+        obs = s.observe_both()
+        info = s.info(s.metrics())
+        return (
+            {seat: s.export_obs(obs[seat]) for seat in SEATS},
+            {seat: dict(info) for seat in SEATS},
+        )
+
+    def step(self, actions: Mapping[str, Any]):
+        """Apply both updates at once; returns the five PettingZoo dicts."""
+        s = self._session
+        if s.match is None or not self.agents:
+            raise ResetNeededError(
+                "call reset() before step(); the episode has ended"
+                if s.match
+                else "call reset() before step()"
+            )
+        if not isinstance(actions, Mapping):
+            raise InvalidActionError(
+                f"actions must be a dict keyed by agent, got {type(actions).__name__}"
+            )
+        unknown = set(actions) - set(SEATS)
+        if unknown:
+            raise UnknownAgentError(
+                f"unknown agent(s) {sorted(unknown)}; the agents are {list(SEATS)}"
+            )
+        missing = set(SEATS) - set(actions)
+        if missing:
+            raise UnknownAgentError(
+                f"missing action for {sorted(missing)}; simultaneous play needs both seats"
+            )
+        deltas = {seat: s.to_tensor(seat, actions[seat]) for seat in SEATS}
+        s.apply(deltas, round_done=True)
+        obs = s.observe_both()
+        mt = s.metrics()
+        rew = s.rewards(mt)
+        info = s.info(mt)
+        done = s.truncated()
+        out = (
+            {seat: s.export_obs(obs[seat]) for seat in SEATS},
+            {seat: s.export(rew[seat]) for seat in SEATS},
+            dict.fromkeys(SEATS, False),
+            dict.fromkeys(SEATS, done),
+            {seat: dict(info) for seat in SEATS},
+        )
+        if done:
+            self.agents = []
+        return out
+
+
+class GameAECEnv(_Common, AECEnv):
+    """Sequential-move PettingZoo environment of a :class:`~gangames.game.Game`.
+
+    The first mover (``first``, the generator by default) moves; its update is
+    applied at once, and the other seat then observes the new point and moves. A round
+    is both moves; rewards are given at the end of each round (zero after the first
+    move), so the cumulative rewards match the parallel env's.
+    """
+
+    def __init__(self, game: Game, config: EnvConfig | None = None) -> None:
+        super().__init__()
+        self._session = _Session(game, config or EnvConfig())
+        order = [self._session.config.first, other(self._session.config.first)]
+        self.possible_agents = order
+        self.agents: list[str] = []
+        self.metadata = {**_Common.metadata, "name": f"gangames_{type(game).__name__}"}
+
+    def reset(
+        self, seed: int | Sequence[int] | None = None, options: dict | None = None
+    ) -> None:
+        """Sample instances and initial parameters; the first mover is selected."""
+        s = self._session
+        s.reset(seed, options)
+        self.agents = list(self.possible_agents)
+        self.agent_selection = self.agents[0]
+        self._skip_agent_selection = None
+        zero = s.export(
+            torch.zeros(
+                s.config.batch or 1, dtype=s.config.dtype, device=s.config.device
+            )
+        )
+        self.rewards = dict.fromkeys(self.agents, zero)
+        self._cumulative_rewards = dict.fromkeys(self.agents, zero)
+        self.terminations = dict.fromkeys(self.agents, False)
+        self.truncations = dict.fromkeys(self.agents, False)
+        info = s.info(s.metrics())
+        self.infos = {a: dict(info) for a in self.agents}
+
+    def observe(self, agent: str) -> dict[str, Any]:
+        """Observation of ``agent`` at the current point (its gradient is charged to it)."""
+        return self._session.export_obs(self._session.observe(_seat(agent)))
+
+    def step(self, action: Any) -> None:
+        """Apply the selected agent's update; the other seat moves next."""
+        s = self._session
+        if s.match is None or not self.agents:
+            raise ResetNeededError(
+                "call reset() before step()"
+                if s.match is None
+                else "the episode has ended; call reset()"
+            )
+        agent = _seat(self.agent_selection)
+        if self.terminations[agent] or self.truncations[agent]:
+            self._was_dead_step(action)
+            return
+        delta = s.to_tensor(agent, action)
+        second = agent == self.possible_agents[1]
+        s.apply({agent: delta}, round_done=second)
+        self._cumulative_rewards[agent] = self.rewards[agent] * 0
+        if second:
+            mt = s.metrics()
+            rew = s.rewards(mt)
+            info = s.info(mt)
+            done = s.truncated()
+            for seat in self.agents:
+                self.rewards[seat] = s.export(rew[_seat(seat)])
+                self.infos[seat] = dict(info)
+                self.truncations[seat] = done
+        else:
+            for seat in self.agents:
+                self.rewards[seat] = self.rewards[seat] * 0
+        self.agent_selection = (
+            self.possible_agents[1] if not second else self.possible_agents[0]
+        )
+        self._accumulate_rewards()

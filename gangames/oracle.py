@@ -1,0 +1,274 @@
+"""The oracle: the only door through which play touches ``V``.
+
+Agents never call the game. They ask the oracle for values, gradients and
+Hessian-vector products at any point they like (full information, as in the min-max
+literature); the oracle draws the minibatch (or gradient noise) of stochastic games
+from the match's seeded stream and charges each query to a seat in
+*gradient-equivalents*:
+
+=========================  =====  ==========================================
+query                      cost   notes
+=========================  =====  ==========================================
+value (forward pass)       0.5    one evaluation of V
+gradient of one seat       1      one backward pass (ALGORITHMS.md §0 "1 grad")
+Hessian-vector product     2      double backward (§0: "1 HVP ≈ 1.5–2 grads")
+=========================  =====  ==========================================
+
+A :class:`SeatOracle` (``oracle.view(seat)``) is the seat-relative face agents use:
+both seats *minimise their own loss* — the generator's loss is ``V``, the
+discriminator's is ``−V`` — and take their own parameters first, so one update rule
+sits in either seat without a sign flag.
+
+Budgets are enforced by the environment (the episode is truncated once a seat's cost
+reaches its budget), never by raising here, so a budget can never surface as an
+exception in the user's loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import torch
+
+from gangames.game import Game
+from gangames.random import Stream
+from gangames.types import SEATS, Instance, Seat, other
+
+__all__ = ["COSTS", "Ledger", "Oracle", "SeatOracle"]
+
+COSTS: Mapping[str, float] = {"value": 0.5, "grad": 1.0, "hvp": 2.0}
+"""Gradient-equivalents charged per query kind."""
+
+
+@dataclass
+class Ledger:
+    """Query counts per seat and kind; :meth:`cost` converts them to gradient-equivalents."""
+
+    counts: dict[Seat, dict[str, int]] = field(
+        default_factory=lambda: {seat: dict.fromkeys(COSTS, 0) for seat in SEATS}
+    )
+
+    def charge(self, seat: Seat, kind: str, n: int = 1) -> None:
+        """Record ``n`` queries of ``kind`` made by ``seat``."""
+        self.counts[seat][kind] += n
+
+    def cost(self, seat: Seat) -> float:
+        """Gradient-equivalents spent by ``seat``."""
+        return sum(COSTS[kind] * n for kind, n in self.counts[seat].items())
+
+    def costs(self) -> dict[Seat, float]:
+        """Gradient-equivalents spent by each seat."""
+        return {seat: self.cost(seat) for seat in SEATS}
+
+    def copy(self) -> Ledger:
+        """An independent copy (for snapshots and tests)."""
+        return Ledger({seat: dict(kinds) for seat, kinds in self.counts.items()})
+
+
+def _sign(seat: Seat) -> float:
+    """The generator minimises ``V``; the discriminator minimises ``−V``."""
+    return 1.0 if seat == "generator" else -1.0
+
+
+class Oracle:
+    """Counted access to one match's game instance (batch B).
+
+    Args:
+        game: the game.
+        instance: its sampled instance.
+        stream: the match's data stream; every stochastic query consumes one draw.
+        ledger: query counts to continue from (a fresh one by default).
+
+    Example:
+        >>> import gangames
+        >>> from gangames.random import Stream
+        >>> game = gangames.make_game("gangames/Bilinear-v0", dimension=2)
+        >>> s = Stream.from_seeds([0])
+        >>> inst = game.sample_instance(s.fork(1), torch.float64)
+        >>> theta, phi = game.init_params(inst, s.fork(2))
+        >>> oracle = Oracle(game, inst, s.fork(3))
+        >>> g = oracle.view("generator").grad(theta, phi)
+        >>> oracle.ledger.cost("generator")
+        1.0
+    """
+
+    def __init__(
+        self,
+        game: Game,
+        instance: Instance,
+        stream: Stream,
+        ledger: Ledger | None = None,
+    ) -> None:
+        self.game = game
+        self.instance = instance
+        self.stream = stream
+        self.ledger = ledger if ledger is not None else Ledger()
+
+    def view(self, seat: Seat) -> SeatOracle:
+        """The seat-relative oracle of ``seat``."""
+        if seat not in SEATS:
+            raise ValueError(f"unknown seat {seat!r}; expected one of {SEATS}")
+        return SeatOracle(self, seat)
+
+    # ---- stochastic draws --------------------------------------------------------
+    def _data(self) -> Instance | None:
+        return (
+            self.game.sample_data(self.instance, self.stream)
+            if self.game.stochastic
+            else None
+        )
+
+    def _noisy(self, grad: torch.Tensor) -> torch.Tensor:
+        sigma = float(self.game.gradient_noise)
+        if sigma == 0.0:
+            return grad
+        return grad + sigma * self.stream.normal(
+            tuple(grad.shape[1:]), dtype=grad.dtype
+        )
+
+    # ---- queries in (θ, φ) coordinates --------------------------------------------
+    def value(
+        self, theta: torch.Tensor, phi: torch.Tensor, *, charge: Seat
+    ) -> torch.Tensor:
+        """``V(θ, φ)`` (a minibatch estimate in stochastic games), shape ``(B,)``."""
+        self.ledger.charge(charge, "value")
+        with torch.no_grad():
+            return self.game.value(self.instance, theta, phi, self._data())
+
+    def grad(
+        self, seat: Seat, theta: torch.Tensor, phi: torch.Tensor, *, charge: Seat
+    ) -> torch.Tensor:
+        """Gradient of ``seat``'s own loss with respect to its own parameters."""
+        self.ledger.charge(charge, "grad")
+        g_theta, g_phi = self.game.gradients(self.instance, theta, phi, self._data())
+        g = g_theta if seat == "generator" else -g_phi
+        return self._noisy(g.detach())
+
+    def observe(
+        self, seat: Seat, theta: torch.Tensor, phi: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``seat``'s own-loss gradient and ``V`` from one pass (1 grad to ``seat``)."""
+        self.ledger.charge(seat, "grad")
+        v, g_theta, g_phi = self.game.value_and_gradients(
+            self.instance, theta, phi, self._data()
+        )
+        g = g_theta if seat == "generator" else -g_phi
+        return self._noisy(g.detach()), v.detach()
+
+    def joint(
+        self, theta: torch.Tensor, phi: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Both seats' own-loss gradients and ``V`` from one pass on one minibatch.
+
+        Charged one gradient to each seat (what simultaneous gradient play costs in
+        the literature); the value comes with the pass at no extra charge.
+
+        Returns:
+            ``(∇_θ V, −∇_φ V, V)``.
+        """
+        self.ledger.charge("generator", "grad")
+        self.ledger.charge("discriminator", "grad")
+        v, g_theta, g_phi = self.game.value_and_gradients(
+            self.instance, theta, phi, self._data()
+        )
+        return self._noisy(g_theta.detach()), self._noisy(-g_phi.detach()), v.detach()
+
+    def hvp(
+        self,
+        loss_of: Seat,
+        rows: Seat,
+        cols: Seat,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        vector: torch.Tensor,
+        *,
+        charge: Seat,
+    ) -> torch.Tensor:
+        """Hessian-vector product ``∇_rows (∇_cols L · v)`` of seat ``loss_of``'s loss ``L``.
+
+        ``rows == cols`` gives a diagonal block (``H_θθ v`` or ``H_φφ v``); otherwise a
+        mixed block (``H_θφ v`` with rows θ, cols φ). ``vector`` has the shape of the
+        ``cols`` parameters; the result has the shape of the ``rows`` parameters.
+        """
+        self.ledger.charge(charge, "hvp")
+        data = self._data()
+        with torch.enable_grad():
+            t = theta.detach().requires_grad_(True)
+            p = phi.detach().requires_grad_(True)
+            params = {"generator": t, "discriminator": p}
+            loss = _sign(loss_of) * self.game.value(self.instance, t, p, data).sum()
+            (g,) = torch.autograd.grad(loss, params[cols], create_graph=True)
+            (h,) = torch.autograd.grad(
+                (g * vector.detach()).sum(), params[rows], materialize_grads=True
+            )
+        return h.detach()
+
+
+class SeatOracle:
+    """One seat's view of the oracle: own parameters first, own loss minimised.
+
+    Every query takes ``own`` ``(B, d_own)`` and ``opponent`` ``(B, d_opponent)`` and is
+    charged to this seat.
+    """
+
+    def __init__(self, oracle: Oracle, seat: Seat) -> None:
+        self.oracle = oracle
+        self.seat = seat
+        self.opponent: Seat = other(seat)
+
+    def _point(
+        self, own: torch.Tensor, opponent: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return (own, opponent) if self.seat == "generator" else (opponent, own)
+
+    def loss(self, own: torch.Tensor, opponent: torch.Tensor) -> torch.Tensor:
+        """This seat's loss (``V`` for the generator, ``−V`` for the discriminator)."""
+        return _sign(self.seat) * self.oracle.value(
+            *self._point(own, opponent), charge=self.seat
+        )
+
+    def grad(self, own: torch.Tensor, opponent: torch.Tensor) -> torch.Tensor:
+        """Gradient of this seat's loss with respect to its own parameters (1 grad)."""
+        return self.oracle.grad(
+            self.seat, *self._point(own, opponent), charge=self.seat
+        )
+
+    def opponent_grad(self, own: torch.Tensor, opponent: torch.Tensor) -> torch.Tensor:
+        """Gradient of the opponent's loss w.r.t. the opponent's parameters (1 grad)."""
+        return self.oracle.grad(
+            self.opponent, *self._point(own, opponent), charge=self.seat
+        )
+
+    def hvp(
+        self,
+        own: torch.Tensor,
+        opponent: torch.Tensor,
+        vector: torch.Tensor,
+        *,
+        loss: str = "own",
+        rows: str = "own",
+        cols: str = "own",
+    ) -> torch.Tensor:
+        """Hessian-vector product ``∇_rows(∇_cols L · v)`` (2 grads).
+
+        Args:
+            own: this seat's parameters.
+            opponent: the opponent's parameters.
+            vector: shaped like the ``cols`` parameters.
+            loss: ``"own"`` or ``"opponent"`` — whose loss ``L`` is differentiated.
+            rows: ``"own"`` or ``"opponent"``.
+            cols: ``"own"`` or ``"opponent"``.
+        """
+        names = {"own": self.seat, "opponent": self.opponent}
+        for arg, val in (("loss", loss), ("rows", rows), ("cols", cols)):
+            if val not in names:
+                raise ValueError(f"{arg} must be 'own' or 'opponent', got {val!r}")
+        return self.oracle.hvp(
+            names[loss],
+            names[rows],
+            names[cols],
+            *self._point(own, opponent),
+            vector,
+            charge=self.seat,
+        )

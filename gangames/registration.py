@@ -1,0 +1,230 @@
+"""The game registry: versioned ids, ``make``, ``register`` and entry points.
+
+Ids follow Gymnasium's ``namespace/Name-vN`` form. ``register(id, entry_point,
+**defaults)`` records a game constructor (a :class:`~gangames.game.Game` subclass or
+any callable returning a game) with default keyword arguments, and registers the same
+id in PettingZoo's parallel and AEC registries, so that
+``pettingzoo.make("parallel", "gangames/Bilinear-v0")`` works after ``import gangames``.
+
+``make(id, **kwargs)`` splits the keyword arguments: the environment options of
+:class:`~gangames.envs.EnvConfig` (plus ``order`` and ``particles``) configure the env,
+every other keyword is a field of the game. Entry points must be callables, never
+import strings, so a config file can only name registered games.
+
+Third-party packages add games through the entry-point group ``gangames.games``: each
+entry point loads either a ``Game`` subclass (registered under the entry point's name,
+which must be a valid id) or a function that calls :func:`register` itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gangames.envs import EnvConfig, GameAECEnv, GameParallelEnv
+from gangames.errors import InvalidConfigError
+from gangames.game import Game, mixed
+
+__all__ = [
+    "GameSpec",
+    "load_entry_points",
+    "make",
+    "make_game",
+    "names",
+    "register",
+    "spec",
+]
+
+_ID = re.compile(r"^(?:[\w.-]+/)?[\w:.-]+-v\d+$")
+_ENV_OPTIONS = frozenset(f.name for f in dataclasses.fields(EnvConfig))
+ORDERS = ("simultaneous", "sequential")
+
+
+@dataclass(frozen=True)
+class GameSpec:
+    """A registered game: its id, constructor and default keyword arguments."""
+
+    id: str
+    entry_point: Callable[..., Game]
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def doc(self) -> str:
+        """The game's documentation page (its module or class docstring)."""
+        import inspect
+
+        module = inspect.getmodule(self.entry_point)
+        return (
+            (module.__doc__ if module is not None else None)
+            or self.entry_point.__doc__
+            or ""
+        )
+
+
+_REGISTRY: dict[str, GameSpec] = {}
+
+
+def register(id: str, entry_point: Callable[..., Game], **defaults: Any) -> None:
+    """Register a game under a versioned id (``namespace/Name-vN``).
+
+    Args:
+        id: the id; re-registering an id replaces it with a warning.
+        entry_point: a ``Game`` subclass or a callable returning a ``Game``.
+        **defaults: default keyword arguments (game fields or env options).
+    """
+    if not isinstance(id, str) or not _ID.match(id):
+        raise InvalidConfigError(
+            f"game id must look like 'namespace/Name-v0', got {id!r}"
+        )
+    if not callable(entry_point) or isinstance(entry_point, str):
+        raise InvalidConfigError(
+            f"{id}: entry_point must be a callable (import strings are refused)"
+        )
+    if id in _REGISTRY:
+        warnings.warn(f"overriding game {id!r}", stacklevel=2)
+    _REGISTRY[id] = GameSpec(id, entry_point, dict(defaults))
+    _register_pettingzoo(id)
+
+
+def _register_pettingzoo(id: str) -> None:
+    import pettingzoo
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pettingzoo.register("parallel", id, entry_point=_factory(id, "simultaneous"))
+        pettingzoo.register("aec", id, entry_point=_factory(id, "sequential"))
+
+
+def _factory(id: str, order: str) -> Callable[..., Any]:
+    def create(**kwargs: Any) -> Any:
+        return make(id, order=order, **kwargs)
+
+    create.__name__ = f"make_{order}"
+    return create
+
+
+def names() -> list[str]:
+    """Every registered game id, sorted."""
+    load_entry_points()
+    return sorted(_REGISTRY)
+
+
+def spec(id: str) -> GameSpec:
+    """The spec of a registered id (a close-match hint if unknown)."""
+    load_entry_points()
+    try:
+        return _REGISTRY[id]
+    except KeyError:
+        import difflib
+
+        hint = difflib.get_close_matches(str(id), list(_REGISTRY), n=3)
+        more = f"; did you mean {' or '.join(map(repr, hint))}?" if hint else ""
+        raise InvalidConfigError(
+            f"unknown game id {id!r}{more} (see gangames.names())"
+        ) from None
+
+
+def make_game(id: str, **kwargs: Any) -> Game:
+    """Build the registered game ``id`` with game fields ``kwargs`` (no env).
+
+    ``particles=K`` lifts it to mixed strategies (:func:`~gangames.game.mixed`).
+    """
+    s = spec(id)
+    merged = {
+        **{k: v for k, v in s.defaults.items() if k not in _ENV_OPTIONS},
+        **kwargs,
+    }
+    particles = merged.pop("particles", None)
+    try:
+        game = s.entry_point(**merged)
+    except TypeError as err:
+        fields = _game_fields(s.entry_point)
+        unknown = sorted(set(merged) - fields) if fields else []
+        if unknown:
+            raise InvalidConfigError(
+                f"{id}: unknown option(s) {unknown}; game options are {sorted(fields)}, "
+                f"env options are {sorted(_ENV_OPTIONS | {'order', 'particles'})}"
+            ) from None
+        raise InvalidConfigError(f"{id}: {err}") from None
+    except ValueError as err:
+        raise InvalidConfigError(f"{id}: {err}") from None
+    return game if particles is None else mixed(game, particles=particles)
+
+
+def _game_fields(entry_point: Callable[..., Game]) -> set[str]:
+    if isinstance(entry_point, type) and dataclasses.is_dataclass(entry_point):
+        return {f.name for f in dataclasses.fields(entry_point) if f.init}
+    return set()
+
+
+def make(
+    id: str,
+    *,
+    order: str = "simultaneous",
+    max_cycles: int | None = None,
+    **kwargs: Any,
+) -> GameParallelEnv | GameAECEnv:
+    """Build the environment of a registered game.
+
+    Args:
+        id: a registered id, e.g. ``"gangames/DiracGAN-v0"``.
+        order: ``"simultaneous"`` (PettingZoo ``ParallelEnv``) or ``"sequential"``
+            (``AECEnv``; generator first unless ``first="discriminator"``).
+        max_cycles: alias of ``max_steps`` (PettingZoo's registry passes it).
+        **kwargs: env options (:class:`~gangames.envs.EnvConfig` fields), ``particles``
+            (lift to mixed strategies), and the game's own fields.
+
+    Example:
+        >>> import gangames
+        >>> env = gangames.make("gangames/Bilinear-v0", dimension=3, batch=4, max_steps=10)
+        >>> obs, infos = env.reset(seed=0)
+        >>> obs["generator"]["own"].shape
+        (4, 3)
+    """
+    if order not in ORDERS:
+        raise InvalidConfigError(f"order must be one of {ORDERS}, got {order!r}")
+    s = spec(id)
+    if max_cycles is not None:
+        kwargs.setdefault("max_steps", max_cycles)
+    env_kwargs = {k: v for k, v in s.defaults.items() if k in _ENV_OPTIONS}
+    env_kwargs.update({k: kwargs.pop(k) for k in list(kwargs) if k in _ENV_OPTIONS})
+    game = make_game(id, **kwargs)
+    config = EnvConfig(**env_kwargs)
+    return (
+        GameParallelEnv(game, config)
+        if order == "simultaneous"
+        else GameAECEnv(game, config)
+    )
+
+
+_LOADED = False
+
+
+def load_entry_points() -> None:
+    """Register the games that installed packages expose in group ``gangames.games``."""
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    for ep in importlib.metadata.entry_points(group="gangames.games"):
+        try:
+            obj = ep.load()
+        except Exception as err:  # a broken plugin must not break gangames
+            warnings.warn(
+                f"could not load game entry point {ep.name!r}: {err}", stacklevel=2
+            )
+            continue
+        if isinstance(obj, type) and issubclass(obj, Game):
+            register(ep.name, obj)
+        elif callable(obj):
+            obj()
+        else:
+            warnings.warn(
+                f"game entry point {ep.name!r} is neither a Game nor a function",
+                stacklevel=2,
+            )

@@ -1,0 +1,287 @@
+"""Checks users run on their own games and environments (and we run on the registry).
+
+* :func:`check_game` — shapes, dtypes, feasibility, idempotent projections, analytic
+  gradients against autograd, best-response values bracketing ``V``, non-negative
+  gaps, determinism, and a batch of B equal to B single instances.
+* :func:`check_env` — PettingZoo's own API test for the env's API, then our bad-input
+  contract: every malformed action is refused with a ``ValueError`` naming the seat and
+  the state is left untouched.
+
+Each check raises ``AssertionError`` with a readable message on the first failure.
+
+Example:
+    >>> import gangames
+    >>> from gangames.testing import check_game
+    >>> check_game(gangames.make_game("gangames/Quadratic-v0"))
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from gangames import metrics
+from gangames.engine import new_match
+from gangames.errors import InvalidActionError, ResetNeededError, UnknownAgentError
+from gangames.game import Game
+from gangames.random import Stream
+from gangames.types import SEATS
+
+__all__ = ["check_env", "check_game"]
+
+
+def _close(
+    a: torch.Tensor, b: torch.Tensor, what: str, rtol: float, atol: float
+) -> None:
+    if not torch.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True):
+        err = (a - b).abs().max()
+        raise AssertionError(f"{what}: mismatch (max abs error {err:.3g})\n{a}\n{b}")
+
+
+def _probe_points(
+    game: Game, match, count: int
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Feasible points near the initial ones and further out, for bracketing checks."""
+    s = Stream(match.oracle.stream.keys.clone()).fork(99)
+    pts = [(match.state.theta, match.state.phi)]
+    for scale in (0.1, 1.0, 3.0)[:count]:
+        th = match.state.theta + scale * s.normal(
+            (game.dim("generator"),), dtype=match.state.theta.dtype
+        )
+        ph = match.state.phi + scale * s.normal(
+            (game.dim("discriminator"),), dtype=match.state.phi.dtype
+        )
+        pts.append(
+            (
+                game.project("generator", match.instance, th),
+                game.project("discriminator", match.instance, ph),
+            )
+        )
+    return pts
+
+
+def check_game(
+    game: Game,
+    *,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    dtype: torch.dtype = torch.float64,
+    device: str | torch.device = "cpu",
+    tol: float = 1e-6,
+) -> None:
+    """Check that ``game`` honours the :class:`~gangames.game.Game` contract.
+
+    Args:
+        game: the game to check.
+        seeds: instance seeds of the batch (B = ``len(seeds)``).
+        dtype: floating dtype to check in (float64 makes tolerances meaningful).
+        device: where to run.
+        tol: absolute/relative tolerance of the numerical comparisons.
+    """
+    b = len(seeds)
+    layouts = game.layouts()
+    assert set(layouts) == set(SEATS), (
+        f"layouts() must have both seats, got {sorted(layouts)}"
+    )
+    for seat in SEATS:
+        assert layouts[seat].size == game.dim(seat) > 0, (
+            f"{seat}: layout size must be positive"
+        )
+
+    m = new_match(game, list(seeds), device=device, dtype=dtype)
+    inst, th, ph = m.instance, m.state.theta, m.state.phi
+    for seat, p in (("generator", th), ("discriminator", ph)):
+        d = game.dim(seat)
+        assert p.shape == (b, d), (
+            f"{seat}: init_params shape {tuple(p.shape)}, expected {(b, d)}"
+        )
+        assert p.dtype == dtype, (
+            f"{seat}: init_params dtype {p.dtype}, expected {dtype}"
+        )
+        assert torch.isfinite(p).all(), f"{seat}: init_params not finite"
+        _close(
+            game.project(seat, inst, p),
+            p,
+            f"{seat}: initial parameters infeasible",
+            tol,
+            tol,
+        )
+
+    again = new_match(game, list(seeds), device=device, dtype=dtype)
+    assert torch.equal(again.state.theta, th) and torch.equal(again.state.phi, ph), (
+        "same seeds must give the same initial parameters"
+    )
+
+    points = _probe_points(game, m, 3)
+    for i, (t, p) in enumerate(points):
+        for seat, x in (("generator", t), ("discriminator", p)):
+            once = game.project(seat, inst, x)
+            _close(
+                game.project(seat, inst, once),
+                once,
+                f"{seat}: projection not idempotent",
+                tol,
+                tol,
+            )
+        v = game.value(inst, t, p)
+        assert v.shape == (b,), f"value shape {tuple(v.shape)}, expected {(b,)}"
+        assert torch.isfinite(v).all(), f"value not finite at probe {i}"
+        gt, gp = game.gradients(inst, t, p)
+        with torch.enable_grad():
+            t_ = t.detach().requires_grad_(True)
+            p_ = p.detach().requires_grad_(True)
+            at, ap = torch.autograd.grad(
+                game.value(inst, t_, p_).sum(), (t_, p_), materialize_grads=True
+            )
+        _close(gt, at, "gradients(): ∇_θV differs from autograd", tol, tol)
+        _close(gp, ap, "gradients(): ∇_φV differs from autograd", tol, tol)
+        mt = metrics.evaluate(game, inst, t, p)
+        slack = tol * (1 + v.abs())
+        if game.gap_estimator == "exact":
+            # Exact best responses must bracket V: Ψ(φ) ≤ V(θ, φ) ≤ Φ(θ) (no clamping).
+            psi = game.best_response_value(inst, "generator", p)
+            best = game.best_response_value(inst, "discriminator", t)
+            if psi is not None:
+                assert (psi <= v + slack).all(), f"Ψ(φ) > V at probe {i}"
+            if best is not None:
+                assert (best >= v - slack).all(), f"Φ(θ) < V at probe {i}"
+            here = game.proximal_objective(inst, t, p, 1.0)
+            low = game.proximal_value(inst, p, 1.0)
+            if here is not None:
+                assert (here >= v - slack).all(), f"V_prox < V at probe {i}"
+                if best is not None:
+                    assert (here <= best + slack).all(), f"V_prox > Φ at probe {i}"
+                if low is not None:
+                    assert (low <= here + slack).all(), (
+                        f"min V_prox > V_prox at probe {i}"
+                    )
+            if mt.proximal_gap is not None and mt.duality_gap is not None:
+                assert (mt.proximal_gap <= mt.duality_gap + slack).all(), (
+                    "proximal gap exceeds duality gap"
+                )
+
+    # A batch of B equals B single instances.
+    full = metrics.evaluate(game, inst, th, ph)
+    for row, seed in enumerate(seeds):
+        single = new_match(game, [seed], device=device, dtype=dtype)
+        _close(
+            single.state.theta,
+            th[row : row + 1],
+            f"seed {seed}: batched θ0 differs from single",
+            0,
+            0,
+        )
+        _close(
+            single.state.phi,
+            ph[row : row + 1],
+            f"seed {seed}: batched φ0 differs from single",
+            0,
+            0,
+        )
+        one = metrics.evaluate(
+            game, single.instance, single.state.theta, single.state.phi
+        )
+        for name, val in full._asdict().items():
+            other = getattr(one, name)
+            assert (val is None) == (other is None), (
+                f"{name}: availability differs batched vs single"
+            )
+            if val is not None:
+                _close(
+                    other,
+                    val[row : row + 1],
+                    f"{name}: batched differs from single (seed {seed})",
+                    1e-12,
+                    1e-12,
+                )
+
+
+def _snapshot(env) -> tuple:
+    m = env.match
+    return (
+        m.state.theta.clone(),
+        m.state.phi.clone(),
+        m.state.step,
+        copy.deepcopy(m.oracle.ledger.counts),
+    )
+
+
+def _bad_actions(space) -> list[tuple[str, object]]:
+    good = space.sample()
+    bad = [
+        ("wrong shape", np.zeros((*space.shape, 2), dtype=space.dtype)),
+        ("wrong dtype", good.astype(np.float16)),
+        ("NaN", np.full(space.shape, np.nan, dtype=space.dtype)),
+        ("Inf", np.full(space.shape, np.inf, dtype=space.dtype)),
+        ("a list", good.tolist()),
+    ]
+    return bad
+
+
+def check_env(env_fn: Callable[[], Any], *, num_cycles: int = 50) -> None:
+    """Run PettingZoo's API test and the bad-input contract on envs made by ``env_fn``.
+
+    Args:
+        env_fn: builds a fresh numpy-mode env (parallel or AEC).
+        num_cycles: cycles of the PettingZoo API test.
+    """
+    from pettingzoo import AECEnv, ParallelEnv
+    from pettingzoo.test import api_test, parallel_api_test
+
+    env = env_fn()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if isinstance(env, ParallelEnv):
+            parallel_api_test(env, num_cycles=num_cycles)
+        elif isinstance(env, AECEnv):
+            api_test(env, num_cycles=num_cycles)
+        else:
+            raise AssertionError(f"not a PettingZoo env: {type(env).__name__}")
+
+    env = env_fn()
+    try:
+        env.step({} if isinstance(env, ParallelEnv) else None)
+    except ResetNeededError:
+        pass
+    else:
+        raise AssertionError("step() before reset() must raise ResetNeededError")
+
+    env.reset(seed=0)
+    before = _snapshot(env)
+    for seat in SEATS:
+        for what, action in _bad_actions(env.action_space(seat)):
+            if isinstance(env, ParallelEnv):
+                other = "discriminator" if seat == "generator" else "generator"
+                actions = {seat: action, other: env.action_space(other).sample()}
+                call = lambda a=actions: env.step(a)  # noqa: E731
+            else:
+                if env.agent_selection != seat:
+                    continue
+                call = lambda a=action: env.step(a)  # noqa: E731
+            try:
+                call()
+            except InvalidActionError as err:
+                assert seat in str(err), f"error for {what} must name the seat: {err}"
+            else:
+                raise AssertionError(f"{seat}: {what} action was accepted")
+            after = _snapshot(env)
+            assert all(
+                torch.equal(x, y) if isinstance(x, torch.Tensor) else x == y
+                for x, y in zip(before, after, strict=True)
+            ), f"{seat}: state changed by a refused {what} action"
+    if isinstance(env, ParallelEnv):
+        cases: list[dict[str, Any]] = [
+            {"generator": env.action_space("generator").sample()},
+            {"nobody": 0, **{s: env.action_space(s).sample() for s in SEATS}},
+        ]
+        for actions in cases:
+            try:
+                env.step(actions)
+            except UnknownAgentError:
+                pass
+            else:
+                raise AssertionError(f"actions {sorted(actions)} were accepted")

@@ -1,0 +1,333 @@
+"""Environment behaviour: rewards, infos, budgets, divergence, bad input, sequential play."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import gangames
+from gangames.errors import (
+    InvalidActionError,
+    InvalidConfigError,
+    ResetNeededError,
+    UnknownAgentError,
+)
+from gangames.testing import check_env
+
+
+def test_check_env_parallel(game_id):
+    check_env(lambda: gangames.make(game_id, max_steps=20), num_cycles=20)
+
+
+def test_check_env_sequential(game_id):
+    check_env(
+        lambda: gangames.make(game_id, order="sequential", max_steps=20), num_cycles=20
+    )
+
+
+def test_rewards_sum_to_minus_gap(variant, gda):
+    name, options = variant
+    env = gangames.make(name, batch=5, dtype="float64", **options)
+    obs, _ = env.reset(seed=0)
+    for _ in range(5):
+        obs, rew, _, _, info = env.step(gda(obs))
+        np.testing.assert_allclose(
+            rew["generator"] + rew["discriminator"],
+            -info["generator"]["duality_gap"],
+            rtol=1e-9,
+            atol=1e-12,
+        )
+        assert (info["generator"]["duality_gap"] >= -1e-9).all()
+
+
+def test_payoff_reward_is_zero_sum():
+    env = gangames.make("gangames/DiracGAN-v0", reward="payoff")
+    _obs, _ = env.reset(seed=0)
+    _, rew, _, _, info = env.step({s: np.zeros(1, np.float32) for s in env.agents})
+    assert rew["generator"] == pytest.approx(-info["generator"]["value"])
+    assert rew["discriminator"] == pytest.approx(info["generator"]["value"])
+
+
+def test_proximal_reward_sums_to_minus_proximal_gap():
+    env = gangames.make(
+        "gangames/NoNashQuadratic-v0",
+        reward="proximal_gap",
+        prox_lambda=1.0,
+        dtype="float64",
+    )
+    env.reset(
+        seed=0,
+        options={"params": {"generator": np.zeros(1), "discriminator": np.zeros(1)}},
+    )
+    _, rew, _, _, info = env.step({s: np.zeros(1) for s in env.agents})
+    # ALGORITHMS.md T4: DG^λ(0, 0) = 3 − 8/(2 + λ) = 1/3 at λ = 1; plain DG(0, 0) = 3.
+    assert rew["generator"] + rew["discriminator"] == pytest.approx(-1 / 3)
+    assert info["generator"]["proximal_gap"] == pytest.approx(1 / 3)
+    assert info["generator"]["duality_gap"] == pytest.approx(3.0)
+
+
+def test_infos_carry_every_metric_and_costs():
+    env = gangames.make("gangames/Quadratic-v0")
+    _obs, info = env.reset(seed=0)
+    for key in (
+        "value",
+        "duality_gap",
+        "exploitability_generator",
+        "exploitability_discriminator",
+        "proximal_gap",
+        "grad_norm",
+        "distance",
+        "oracle_calls",
+        "gap_estimator",
+        "diverged",
+    ):
+        assert key in info["generator"], key
+    assert info["generator"]["gap_estimator"] == "exact"
+    assert info["generator"]["oracle_calls"] == {"generator": 1.0, "discriminator": 1.0}
+    _, _, _, _, info = env.step({s: np.zeros(2, np.float32) for s in env.agents})
+    assert info["generator"]["oracle_calls"] == {"generator": 2.0, "discriminator": 2.0}
+
+
+def test_gradient_observation_matches_game():
+    env = gangames.make("gangames/Quadratic-v0", dtype="float64", tensor=True)
+    obs, _ = env.reset(seed=1)
+    m = env.match
+    g_theta, g_phi = m.game.gradients(m.instance, m.state.theta, m.state.phi)
+    torch.testing.assert_close(obs["generator"]["gradient"], g_theta[0])
+    torch.testing.assert_close(
+        obs["discriminator"]["gradient"], -g_phi[0]
+    )  # own loss is −V
+
+
+def test_budget_truncates():
+    env = gangames.make("gangames/Quadratic-v0", budget=5, max_steps=100)
+    obs, _ = env.reset(seed=0)
+    steps = 0
+    while env.agents:
+        obs, _, _, trunc, info = env.step(
+            {s: -0.1 * o["gradient"] for s, o in obs.items()}
+        )
+        steps += 1
+    assert trunc["generator"] and steps == 4  # 1 grad at reset + 1 per round
+    assert info["generator"]["oracle_calls"]["generator"] >= 5
+
+
+def test_divergence_is_an_outcome_not_an_error():
+    env = gangames.make("gangames/Bilinear-v0", max_steps=10_000)
+    obs, _ = env.reset(seed=0)
+    while env.agents:
+        obs, _, term, trunc, info = env.step(
+            {s: -1.5 * o["gradient"] for s, o in obs.items()}
+        )
+    assert trunc["generator"] and not term["generator"]
+    assert info["generator"]["diverged"] is True
+    assert info["generator"]["step"] < 10_000
+    assert np.isfinite(obs["generator"]["own"]).all()
+
+
+def test_batched_divergence_freezes_only_that_instance():
+    env = gangames.make("gangames/Bilinear-v0", batch=2, dtype="float64", max_steps=300)
+    obs, _ = env.reset(seed=0)
+    lr = np.array([[1.5], [0.01]])
+    while env.agents:
+        obs["generator"]["own"].copy()
+        obs, _, _, _trunc, info = env.step(
+            {s: -lr * o["gradient"] for s, o in obs.items()}
+        )
+    diverged = info["generator"]["diverged"]
+    assert diverged.tolist() == [True, False]
+    assert info["generator"]["step"] == 300
+
+
+def test_bad_inputs_leave_state_untouched():
+    env = gangames.make("gangames/Bilinear-v0", dimension=3)
+    _obs, _ = env.reset(seed=0)
+    theta = env.match.state.theta.clone()
+    good = np.zeros(3, np.float32)
+    cases = [
+        (
+            {"generator": np.zeros(2, np.float32), "discriminator": good},
+            InvalidActionError,
+            "(3,)",
+        ),
+        (
+            {"generator": np.zeros(3, np.float64), "discriminator": good},
+            InvalidActionError,
+            "float32",
+        ),
+        (
+            {"generator": good, "discriminator": np.array([np.nan, 0, 0], np.float32)},
+            InvalidActionError,
+            "NaN",
+        ),
+        ({"generator": good}, UnknownAgentError, "discriminator"),
+        (
+            {"generator": good, "discriminator": good, "referee": good},
+            UnknownAgentError,
+            "referee",
+        ),
+        (
+            {"generator": torch.zeros(3), "discriminator": good},
+            InvalidActionError,
+            "numpy",
+        ),
+    ]
+    for actions, error, text in cases:
+        with pytest.raises(error, match=None) as info:
+            env.step(actions)
+        assert text in str(info.value), str(info.value)
+        assert torch.equal(env.match.state.theta, theta)
+        assert env.match.state.step == 0
+
+
+def test_tensor_mode_refuses_wrong_device_and_dtype():
+    env = gangames.make("gangames/Quadratic-v0", tensor=True)
+    env.reset(seed=0)
+    with pytest.raises(InvalidActionError, match="generator"):
+        env.step(
+            {
+                "generator": torch.zeros(2, dtype=torch.float64),
+                "discriminator": torch.zeros(2),
+            }
+        )
+    with pytest.raises(InvalidActionError, match="discriminator"):
+        env.step(
+            {"generator": torch.zeros(2), "discriminator": np.zeros(2, np.float32)}
+        )
+
+
+def test_step_before_reset_and_after_end():
+    env = gangames.make("gangames/Quadratic-v0", max_steps=1)
+    with pytest.raises(ResetNeededError):
+        env.step(
+            {
+                "generator": np.zeros(2, np.float32),
+                "discriminator": np.zeros(2, np.float32),
+            }
+        )
+    env.reset(seed=0)
+    env.step(
+        {"generator": np.zeros(2, np.float32), "discriminator": np.zeros(2, np.float32)}
+    )
+    assert env.agents == []
+    with pytest.raises(ResetNeededError):
+        env.step(
+            {
+                "generator": np.zeros(2, np.float32),
+                "discriminator": np.zeros(2, np.float32),
+            }
+        )
+
+
+def test_max_update_bounds_the_action_space():
+    env = gangames.make("gangames/Quadratic-v0", max_update=0.5)
+    env.reset(seed=0)
+    space = env.action_space("generator")
+    assert np.all(space.high == 0.5) and np.all(space.low == -0.5)
+    with pytest.raises(InvalidActionError, match=r"\[-0.5, 0.5\]"):
+        env.step(
+            {
+                "generator": np.ones(2, np.float32),
+                "discriminator": np.zeros(2, np.float32),
+            }
+        )
+
+
+def test_reset_from_given_params_is_projected():
+    env = gangames.make("gangames/Bilinear-v0", dimension=2, box=1.0)
+    obs, _ = env.reset(
+        seed=0,
+        options={
+            "params": {
+                "generator": np.array([3.0, -0.5], np.float32),
+                "discriminator": np.zeros(2, np.float32),
+            }
+        },
+    )
+    np.testing.assert_array_equal(obs["generator"]["own"], [1.0, -0.5])
+    with pytest.raises(UnknownAgentError):
+        env.reset(seed=0, options={"params": {"generator": np.zeros(2, np.float32)}})
+
+
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        ({"batch": 0}, "batch"),
+        ({"max_steps": -1}, "max_steps"),
+        ({"budget": float("nan")}, "budget"),
+        ({"reward": "fun"}, "reward"),
+        ({"dtype": "int8"}, "dtype"),
+        ({"first": "referee"}, "first"),
+    ],
+)
+def test_bad_env_options(options, field):
+    with pytest.raises(InvalidConfigError, match=field):
+        gangames.make("gangames/Quadratic-v0", **options)
+
+
+def test_sequential_second_mover_sees_first_move():
+    env = gangames.make(
+        "gangames/NoNashQuadratic-v0", order="sequential", dtype="float64"
+    )
+    env.reset(
+        seed=0,
+        options={
+            "params": {"generator": np.array([0.5]), "discriminator": np.array([0.0])}
+        },
+    )
+    assert env.agent_selection == "generator"
+    env.step(np.array([-0.25]))  # θ: 0.5 → 0.25
+    assert env.agent_selection == "discriminator"
+    obs = env.observe("discriminator")
+    assert obs["opponent"][0] == pytest.approx(0.25)
+    # own-loss gradient of the discriminator: −∂V/∂y = 2y − 4x at (x, y) = (0.25, 0)
+    assert obs["gradient"][0] == pytest.approx(-1.0)
+    assert env.rewards["generator"] == 0.0  # rewards arrive at the end of the round
+    env.step(np.array([0.5]))
+    assert env.rewards["generator"] + env.rewards["discriminator"] == pytest.approx(
+        -env.infos["generator"]["duality_gap"]
+    )
+
+
+def test_sequential_discriminator_first():
+    env = gangames.make(
+        "gangames/Quadratic-v0", order="sequential", first="discriminator"
+    )
+    env.reset(seed=0)
+    assert env.possible_agents == ["discriminator", "generator"]
+    assert env.agent_selection == "discriminator"
+
+
+def test_sequential_costs_one_gradient_per_observation():
+    env = gangames.make("gangames/Quadratic-v0", order="sequential", max_steps=3)
+    env.reset(seed=0)
+    for agent in env.agent_iter():
+        obs, *_ = env.last()
+        env.last()  # asking twice for the same state is not charged twice
+        done = env.terminations[agent] or env.truncations[agent]
+        env.step(None if done else -0.1 * obs["gradient"])
+    # 3 rounds: each seat observed 3 states (+1 final state when it was removed)
+    assert env.infos == {} and env._session.match.oracle.ledger.costs() == {
+        "generator": 4.0,
+        "discriminator": 4.0,
+    }
+
+
+def test_render_ansi():
+    env = gangames.make("gangames/Quadratic-v0", render_mode="ansi")
+    env.reset(seed=0)
+    assert "duality_gap" in env.render()
+
+
+def test_lean_infos_keep_the_reward_and_skip_the_rest():
+    full = gangames.make("gangames/Bilinear-v0", dtype="float64")
+    lean = gangames.make("gangames/Bilinear-v0", dtype="float64", full_infos=False)
+    fo, _ = full.reset(seed=3)
+    lo, _ = lean.reset(seed=3)
+    for _ in range(5):
+        fo, fr, _, _, fi = full.step({s: -0.1 * o["gradient"] for s, o in fo.items()})
+        lo, lr, _, _, li = lean.step({s: -0.1 * o["gradient"] for s, o in lo.items()})
+    assert fr == lr
+    assert "duality_gap" in li["generator"] and "proximal_gap" not in li["generator"]
+    assert "grad_norm" not in li["generator"] and "grad_norm" in fi["generator"]
