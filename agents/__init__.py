@@ -1,5 +1,35 @@
-"""Update rules that play gangames' seats (the min-max solvers of the literature).
+"""Update rules that play gangames' seats: the min-max solvers of the literature.
 
 Each rule is a pure ``(init, update)`` pair over ``(B, d)`` tensors that talks to the
-game only through its seat's oracle view (:class:`gangames.oracle.SeatOracle`).
+game only through its seat's counted oracle (:class:`gangames.oracle.SeatOracle`); a
+:class:`~agents.base.Solver` pairs one rule per seat. ``agents.make(name, **hp)`` builds
+a registered solver, ``agents.names()`` lists them, and :func:`~agents.play.play` plays
+a whole match.
+
+Example:
+    >>> import agents, gangames
+    >>> env = gangames.make("gangames/Quadratic-v0", max_steps=50)
+    >>> infos = agents.play(env, agents.make("gda", lr=0.1), seed=0)
+    >>> infos[-1]["duality_gap"] < infos[0]["duality_gap"]
+    True
 """
+
+from __future__ import annotations
+
+from agents.base import Observation, Solver, Transform, UpdateRule, chain
+from agents.play import SeatAgent, play
+from agents.registry import factory, make, names, register
+
+__all__ = [
+    "Observation",
+    "SeatAgent",
+    "Solver",
+    "Transform",
+    "UpdateRule",
+    "chain",
+    "factory",
+    "make",
+    "names",
+    "play",
+    "register",
+]

@@ -354,6 +354,13 @@ class _Session:
         self.match = m._replace(state=state)
         self._version += 1
 
+    def declare_diverged(self, rows: torch.Tensor) -> None:
+        m = self.require_match()
+        rows = rows.to(device=m.state.diverged.device, dtype=torch.bool).reshape(-1)
+        self.match = m._replace(
+            state=m.state._replace(diverged=m.state.diverged | rows)
+        )
+
     def observe(self, seat: Seat) -> dict[str, torch.Tensor]:
         """Observation tensors of ``seat`` at the current state (charged once per state)."""
         cached = self._obs_cache.get(seat)
@@ -527,6 +534,14 @@ class _Common:
     def match(self) -> Match:
         """The current match (game, instance, oracle, state)."""
         return self._session.require_match()
+
+    def declare_diverged(self, rows: torch.Tensor) -> None:
+        """Mark instances ``rows`` (bool ``(B,)``) diverged: frozen, reported, truncated.
+
+        For agents whose update became non-finite in some instances: the match records
+        the divergence as an outcome instead of refusing the whole batched action.
+        """
+        self._session.declare_diverged(rows)
 
     def render(self) -> str | None:
         """With ``render_mode="ansi"``: a line with the step and the main metrics."""

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from gangames.game import Game
+from gangames.game import Game, ParamLayout
 from gangames.random import Stream
 from gangames.types import SEATS, Instance, Seat, other
 
@@ -216,6 +216,24 @@ class SeatOracle:
         self.oracle = oracle
         self.seat = seat
         self.opponent: Seat = other(seat)
+
+    @property
+    def game(self) -> Game:
+        """The game (for its layouts and configuration; never call ``value`` on it)."""
+        return self.oracle.game
+
+    @property
+    def layout(self) -> ParamLayout:
+        """Layout of this seat's flat parameter vector (per-layer rules use it)."""
+        return self.oracle.game.layouts()[self.seat]
+
+    def project(self, params: torch.Tensor) -> torch.Tensor:
+        """Projection onto this seat's feasible set (free: no query of V)."""
+        return self.oracle.game.project(self.seat, self.oracle.instance, params)
+
+    def project_opponent(self, params: torch.Tensor) -> torch.Tensor:
+        """Projection onto the opponent's feasible set (free)."""
+        return self.oracle.game.project(self.opponent, self.oracle.instance, params)
 
     def _point(
         self, own: torch.Tensor, opponent: torch.Tensor

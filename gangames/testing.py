@@ -32,7 +32,7 @@ from gangames.game import Game
 from gangames.random import Stream
 from gangames.types import SEATS
 
-__all__ = ["check_env", "check_game"]
+__all__ = ["check_env", "check_game", "check_rule"]
 
 
 def _close(
@@ -285,3 +285,176 @@ def check_env(env_fn: Callable[[], Any], *, num_cycles: int = 50) -> None:
                 pass
             else:
                 raise AssertionError(f"actions {sorted(actions)} were accepted")
+
+
+_SYNC_METHODS = (
+    "__bool__",
+    "item",
+    "tolist",
+    "__float__",
+    "__int__",
+    "__index__",
+    "numpy",
+)
+
+
+class _NoHostSync:
+    """Make every tensor → Python conversion raise (inside ``update`` only)."""
+
+    def __enter__(self) -> None:
+        self._saved = {name: getattr(torch.Tensor, name) for name in _SYNC_METHODS}
+
+        def refuse(name: str) -> Callable[..., Any]:
+            def method(*args: Any, **kwargs: Any) -> Any:
+                raise AssertionError(
+                    f"host synchronisation inside update: Tensor.{name} was called "
+                    "(use torch.where and keep values on the device)"
+                )
+
+            return method
+
+        for name in _SYNC_METHODS:
+            setattr(torch.Tensor, name, refuse(name))
+
+    def __exit__(self, *exc: object) -> None:
+        for name, method in self._saved.items():
+            setattr(torch.Tensor, name, method)
+
+
+def _guarded(solver: Any) -> Any:
+    """The solver with every rule's ``update`` run under :class:`_NoHostSync`."""
+
+    def wrap(rule: Any) -> Any:
+        def update(obs: Any, state: Any, oracle: Any) -> Any:
+            with _NoHostSync():
+                return rule.update(obs, state, oracle)
+
+        return rule._replace(update=update)
+
+    return solver._replace(
+        generator=wrap(solver.generator), discriminator=wrap(solver.discriminator)
+    )
+
+
+def _run(env: Any, solver: Any, seed: Any, steps: int) -> tuple[list, list]:
+    """Play ``steps`` rounds; return per-round params and per-round ledger costs."""
+    from agents.play import SeatAgent
+
+    seats = {s: SeatAgent(solver.rule(s), s) for s in SEATS}
+    params, costs = [], []
+    if hasattr(env, "agent_iter"):
+        env.reset(seed=seed)
+        for a in seats.values():
+            a.reset(env)
+        before = env.ledger.costs()
+        for agent in env.agent_iter(max_iter=2 * steps):
+            obs, _, term, trunc, _ = env.last()
+            if term or trunc:
+                break
+            env.step(seats[agent].act(obs))
+            if agent == env.possible_agents[1]:
+                now = env.ledger.costs()
+                costs.append({s: now[s] - before[s] for s in SEATS})
+                before = now
+                params.append(
+                    (env.match.state.theta.clone(), env.match.state.phi.clone())
+                )
+        return params, costs
+    obs, _ = env.reset(seed=seed)
+    for a in seats.values():
+        a.reset(env)
+    before = env.ledger.costs()
+    for _ in range(steps):
+        if not env.agents:
+            break
+        actions = {s: seats[s].act(obs[s]) for s in env.agents}
+        obs, *_ = env.step(actions)
+        now = env.ledger.costs()
+        costs.append({s: now[s] - before[s] for s in SEATS})
+        before = now
+        params.append((env.match.state.theta.clone(), env.match.state.phi.clone()))
+    return params, costs
+
+
+def check_rule(
+    solver: Any,
+    game_id: str,
+    *,
+    seeds: tuple[int, ...] = (3, 4, 5),
+    steps: int = 8,
+    order: str | None = None,
+    **game_options: Any,
+) -> None:
+    """Check a solver (a rule per seat) against the update-rule contract on a game.
+
+    * the oracle cost measured each round equals ``1 + rule.cost(step)`` per seat (the
+      observed gradient plus what the rule declares);
+    * a batch of B equals B single runs (float64, rtol 1e-10);
+    * the same seed gives the same trajectory, bit for bit;
+    * ``update`` never synchronises with the host (no ``.item()``, no Python branching
+      on tensor values);
+    * each rule also plays from the other seat (finite, correctly shaped updates).
+
+    Args:
+        solver: an :class:`agents.base.Solver`.
+        game_id: a registered game id.
+        seeds: instance seeds of the batch.
+        steps: rounds to play.
+        order: ``"simultaneous"`` or ``"sequential"``; default the solver's own.
+        **game_options: game or env options (e.g. ``particles=8``).
+    """
+    import gangames
+
+    order = order or solver.order
+    guarded = _guarded(solver)
+
+    def make(batch: int | None) -> Any:
+        return gangames.make(
+            game_id,
+            order=order,
+            batch=batch,
+            dtype="float64",
+            tensor=True,
+            max_steps=steps + 5,
+            **game_options,
+        )
+
+    params, costs = _run(make(len(seeds)), guarded, list(seeds), steps)
+    assert len(params) == steps, f"match ended after {len(params)} of {steps} rounds"
+    for step, cost in enumerate(costs):
+        for seat in SEATS:
+            declared = 1.0 + solver.rule(seat).cost(step)
+            assert abs(cost[seat] - declared) < 1e-9, (
+                f"{solver.name} ({seat}) spent {cost[seat]} gradient-equivalents at step "
+                f"{step}, declared {declared} (1 observed gradient + rule.cost)"
+            )
+    again, _ = _run(make(len(seeds)), solver, list(seeds), steps)
+    for (t1, p1), (t2, p2) in zip(params, again, strict=True):
+        assert torch.equal(t1, t2) and torch.equal(p1, p2), (
+            f"{solver.name}: not deterministic"
+        )
+    for row, seed in enumerate(seeds):
+        single, _ = _run(make(None), solver, [seed], steps)
+        for step, ((tb, pb), (ts, ps)) in enumerate(zip(params, single, strict=True)):
+            _close(
+                ts[0],
+                tb[row],
+                f"{solver.name}: θ of seed {seed} at step {step}, batch vs single",
+                1e-10,
+                1e-12,
+            )
+            _close(
+                ps[0],
+                pb[row],
+                f"{solver.name}: φ of seed {seed} at step {step}, batch vs single",
+                1e-10,
+                1e-12,
+            )
+    swapped = solver._replace(
+        generator=solver.discriminator, discriminator=solver.generator
+    )
+    swapped_params, _ = _run(
+        make(len(seeds)), _guarded(swapped), list(seeds), min(steps, 3)
+    )
+    for t, p in swapped_params:
+        assert t.shape == params[0][0].shape and p.shape == params[0][1].shape

@@ -1,0 +1,155 @@
+"""Update rules as pure ``(init, update)`` pairs, their composition, and solvers.
+
+An :class:`UpdateRule` plays one seat. Its ``update`` maps the seat's
+:class:`Observation` (own parameters, opponent parameters, own-loss gradient — already
+paid for by the environment — value, progress), its explicit state, and the seat's
+counted oracle (:class:`gangames.oracle.SeatOracle`) to a parameter update ``Δ`` of
+shape ``(B, d)`` and a new state. Everything is batched over B game instances; nothing
+is stored on ``self`` or in globals; both seats *minimise their own loss*, so a rule
+sits in either seat without a sign flag (after optax, ``optax/_src/base.py``).
+
+Rules are built by :func:`chain` from :class:`Transform` pieces (a direction, a step
+size, momentum, noise, …), as in optax: the chain starts from the observed own-loss
+gradient and each piece rewrites it. Methods that must query the oracle at other points
+(extragradient, Stackelberg, proximal training) are written as their own rules.
+
+A :class:`Solver` pairs one rule per seat; symmetric methods use the same rule twice.
+
+Randomness: ``init`` receives a keyed :class:`~gangames.random.Stream` (one key per
+instance), so a noisy rule is reproducible and a batch of B equals B single runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol
+
+import torch
+
+from gangames.oracle import SeatOracle
+from gangames.random import Stream
+
+__all__ = [
+    "Observation",
+    "Solver",
+    "Transform",
+    "UpdateRule",
+    "chain",
+    "constant_cost",
+]
+
+
+class Observation(NamedTuple):
+    """What a seat sees each turn, as tensors of its batch."""
+
+    own: torch.Tensor  # (B, d_own) own parameters
+    opponent: torch.Tensor  # (B, d_opp) opponent parameters
+    gradient: torch.Tensor  # (B, d_own) own-loss gradient at (own, opponent), paid
+    value: (
+        torch.Tensor
+    )  # (B,) V at the current point (minibatch estimate if stochastic)
+    progress: torch.Tensor  # (B,) step / max_steps
+    step: int  # rounds played so far
+
+
+class InitFn(Protocol):
+    """``init(params (B, d), stream) -> state``."""
+
+    def __call__(self, params: torch.Tensor, stream: Stream) -> Any: ...
+
+
+class UpdateFn(Protocol):
+    """``update(obs, state, oracle) -> (delta (B, d), state)``."""
+
+    def __call__(
+        self, obs: Observation, state: Any, oracle: SeatOracle
+    ) -> tuple[torch.Tensor, Any]: ...
+
+
+class UpdateRule(NamedTuple):
+    """A seat's update rule: a pure ``(init, update)`` pair plus its description.
+
+    Attributes:
+        init: builds the state from the initial parameters and a keyed stream.
+        update: one step: ``(obs, state, oracle) -> (delta, state)``.
+        name: short id (e.g. ``"extragradient"``).
+        cost: oracle gradient-equivalents one ``update`` spends at a given step,
+            beyond the observed gradient (which the environment charges).
+        order: ``"simultaneous"`` or ``"sequential"`` — the env it is designed for.
+    """
+
+    init: InitFn
+    update: UpdateFn
+    name: str
+    cost: Callable[[int], float]
+    order: str = "simultaneous"
+
+
+def constant_cost(value: float) -> Callable[[int], float]:
+    """A step-independent cost."""
+
+    def cost(step: int) -> float:
+        return value
+
+    return cost
+
+
+class Transform(NamedTuple):
+    """A piece of a chain: rewrites the update direction (optax's GradientTransformation).
+
+    ``update(updates, state, obs, oracle) -> (updates, state)``; ``cost`` is what it
+    spends on the oracle per step.
+    """
+
+    init: Callable[[torch.Tensor, Stream], Any]
+    update: Callable[
+        [torch.Tensor, Any, Observation, SeatOracle], tuple[torch.Tensor, Any]
+    ]
+    cost: Callable[[int], float] = constant_cost(0.0)
+
+
+def chain(*transforms: Transform, name: str, order: str = "simultaneous") -> UpdateRule:
+    """Compose transforms into a rule whose chain starts at the observed gradient.
+
+    Args:
+        *transforms: pieces applied in order; the last must produce the update Δ.
+        name: the rule's id.
+        order: the env the rule is designed for.
+
+    Example:
+        >>> from agents.transforms import scale
+        >>> sgd = chain(scale(-0.1), name="sgd")  # Δ = −0.1 · gradient
+    """
+
+    def init(params: torch.Tensor, stream: Stream) -> tuple:
+        return tuple(
+            t.init(params, stream.fork(i + 1)) for i, t in enumerate(transforms)
+        )
+
+    def update(
+        obs: Observation, state: tuple, oracle: SeatOracle
+    ) -> tuple[torch.Tensor, tuple]:
+        updates = obs.gradient
+        new_state = []
+        for t, s in zip(transforms, state, strict=True):
+            updates, s = t.update(updates, s, obs, oracle)
+            new_state.append(s)
+        return updates, tuple(new_state)
+
+    def cost(step: int) -> float:
+        return sum(t.cost(step) for t in transforms)
+
+    return UpdateRule(init, update, name, cost, order)
+
+
+class Solver(NamedTuple):
+    """One rule per seat; ``name`` is the solver's id in tournaments."""
+
+    generator: UpdateRule
+    discriminator: UpdateRule
+    name: str
+    order: str = "simultaneous"
+
+    def rule(self, seat: str) -> UpdateRule:
+        """The rule of ``seat``."""
+        return self.generator if seat == "generator" else self.discriminator

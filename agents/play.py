@@ -1,0 +1,149 @@
+"""Bind update rules to environment seats and play whole matches.
+
+:class:`SeatAgent` makes a rule usable in a plain PettingZoo loop::
+
+    env = gangames.make("gangames/Bilinear-v0")
+    solver = agents.make("extragradient", lr=0.1)
+    obs, infos = env.reset(seed=0)
+    seats = {s: SeatAgent(solver.rule(s), s) for s in env.possible_agents}
+    for agent in seats.values():
+        agent.reset(env)
+    while env.agents:
+        obs, *_ = env.step({s: seats[s].act(obs[s]) for s in env.agents})
+
+:func:`play` does exactly that (or the AEC loop for sequential envs) and returns the
+trajectory of infos, one per round.
+
+An update with non-finite entries in some instances is not sent to the env (which would
+refuse it): those instances are declared diverged — the match records the divergence
+as an outcome — and receive a zero update.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from agents.base import Observation, Solver, UpdateRule
+from gangames.envs import GameAECEnv, GameParallelEnv
+from gangames.random import Stream
+from gangames.types import SEATS, Seat
+
+__all__ = ["SeatAgent", "play"]
+
+_SEAT_TAG = {"generator": 101, "discriminator": 202}
+
+
+class SeatAgent:
+    """A rule playing one seat of one environment.
+
+    Args:
+        rule: the update rule.
+        seat: ``"generator"`` or ``"discriminator"``.
+    """
+
+    def __init__(self, rule: UpdateRule, seat: Seat) -> None:
+        if seat not in SEATS:
+            raise ValueError(f"unknown seat {seat!r}; expected one of {SEATS}")
+        self.rule = rule
+        self.seat = seat
+        self.state: Any = None
+        self._env: GameParallelEnv | GameAECEnv | None = None
+
+    def reset(self, env: GameParallelEnv | GameAECEnv) -> None:
+        """Initialise the rule's state from the env's current match (after ``env.reset``)."""
+        m = env.match
+        own = m.state.theta if self.seat == "generator" else m.state.phi
+        stream = Stream(m.oracle.stream.keys.clone()).fork(_SEAT_TAG[self.seat])
+        self.state = self.rule.init(own.clone(), stream)
+        self._env = env
+
+    def observation(self, observation: dict[str, Any]) -> Observation:
+        """The env's observation of this seat as batched tensors on the env's device."""
+        env = self._require_env()
+        cfg = env.config
+
+        def tensor(x: Any) -> torch.Tensor:
+            t = x if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x))
+            t = t.to(device=cfg.device, dtype=cfg.dtype)
+            return t.unsqueeze(0) if cfg.batch is None else t
+
+        return Observation(
+            own=tensor(observation["own"]),
+            opponent=tensor(observation["opponent"]),
+            gradient=tensor(observation["gradient"]),
+            value=tensor(observation["value"])[..., 0],
+            progress=tensor(observation["progress"])[..., 0],
+            step=env.match.state.step,
+        )
+
+    def act(self, observation: dict[str, Any]) -> Any:
+        """One update, as an action in the env's format (numpy or tensor)."""
+        env = self._require_env()
+        obs = self.observation(observation)
+        delta, self.state = self.rule.update(obs, self.state, env.oracle(self.seat))
+        delta = delta.detach().to(dtype=env.config.dtype)
+        bad = ~torch.isfinite(delta).all(dim=-1)
+        if bool(bad.any()):  # the adapter (not the rule) may sync: it is the boundary
+            env.declare_diverged(bad)
+            delta = torch.where(bad[:, None], torch.zeros_like(delta), delta)
+        if env.config.max_update is not None:
+            delta = delta.clamp(-env.config.max_update, env.config.max_update)
+        if env.config.batch is None:
+            delta = delta[0]
+        return delta if env.config.tensor else delta.cpu().numpy()
+
+    def _require_env(self) -> GameParallelEnv | GameAECEnv:
+        if self._env is None:
+            raise RuntimeError(
+                f"{self.seat}: call reset(env) after env.reset() before act()"
+            )
+        return self._env
+
+
+def play(
+    env: GameParallelEnv | GameAECEnv,
+    solver: Solver,
+    *,
+    seed: int | list[int] | None = None,
+    options: dict | None = None,
+) -> list[dict[str, Any]]:
+    """Play one match of ``solver`` (one rule per seat) on ``env`` until it ends.
+
+    Args:
+        env: a gangames env (parallel or sequential).
+        solver: the rules of both seats.
+        seed: passed to ``env.reset``.
+        options: passed to ``env.reset`` (e.g. initial parameters).
+
+    Returns:
+        The generator's info dict after reset and after every round (both seats moved).
+    """
+    seats = {seat: SeatAgent(solver.rule(seat), seat) for seat in SEATS}
+    if isinstance(env, GameParallelEnv):
+        obs, infos = env.reset(seed=seed, options=options)
+        for agent in seats.values():
+            agent.reset(env)
+        trajectory = [infos["generator"]]
+        while env.agents:
+            obs, _, _, _, infos = env.step(
+                {s: seats[s].act(obs[s]) for s in env.agents}
+            )
+            trajectory.append(infos["generator"])
+        return trajectory
+    env.reset(seed=seed, options=options)
+    for agent in seats.values():
+        agent.reset(env)
+    trajectory = [dict(env.infos["generator"])]
+    second = env.possible_agents[1]
+    for agent in env.agent_iter():
+        obs, _, terminated, truncated, _ = env.last()
+        if terminated or truncated:
+            env.step(None)
+            continue
+        env.step(seats[agent].act(obs))  # type: ignore[index]
+        if agent == second:
+            trajectory.append(dict(env.infos["generator"]))
+    return trajectory
