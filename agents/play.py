@@ -128,9 +128,8 @@ def play(
             agent.reset(env)
         trajectory = [infos["generator"]]
         while env.agents:
-            obs, _, _, _, infos = env.step(
-                {s: seats[s].act(obs[s]) for s in env.agents}
-            )
+            actions = {s: seats[s].act(obs[s]) for s in SEATS if s in env.agents}
+            obs, _, _, _, infos = env.step(actions)
             trajectory.append(infos["generator"])
         return trajectory
     env.reset(seed=seed, options=options)

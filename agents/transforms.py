@@ -92,7 +92,7 @@ class AdamState(NamedTuple):
 
     mu: torch.Tensor  # (B, d) first moment
     nu: torch.Tensor  # (B, d) second moment
-    count: int
+    steps: int
 
 
 def scale_by_adam(b1: float = 0.5, b2: float = 0.999, eps: float = 1e-8) -> Transform:
@@ -104,7 +104,7 @@ def scale_by_adam(b1: float = 0.5, b2: float = 0.999, eps: float = 1e-8) -> Tran
     def update(updates, state, obs, oracle):
         mu = b1 * state.mu + (1 - b1) * updates
         nu = b2 * state.nu + (1 - b2) * updates * updates
-        count = state.count + 1
+        count = state.steps + 1
         mu_hat = mu / (1 - b1**count)
         nu_hat = nu / (1 - b2**count)
         return mu_hat / (nu_hat.sqrt() + eps), AdamState(mu, nu, count)
