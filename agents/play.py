@@ -128,7 +128,9 @@ def play(
             agent.reset(env)
         trajectory = [infos["generator"]]
         while env.agents:
-            actions = {s: seats[s].act(obs[s]) for s in SEATS if s in env.agents}
+            actions: dict[str, Any] = {
+                s: seats[s].act(obs[s]) for s in SEATS if s in env.agents
+            }
             obs, _, _, _, infos = env.step(actions)
             trajectory.append(infos["generator"])
         return trajectory
