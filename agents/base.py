@@ -45,6 +45,9 @@ class Observation(NamedTuple):
     own: torch.Tensor  # (B, d_own) own parameters
     opponent: torch.Tensor  # (B, d_opp) opponent parameters
     gradient: torch.Tensor  # (B, d_own) own-loss gradient at (own, opponent), paid
+    opponent_gradient: (
+        torch.Tensor
+    )  # (B, d_opp) opponent's own-loss gradient, same pass
     value: (
         torch.Tensor
     )  # (B,) V at the current point (minibatch estimate if stochastic)
@@ -143,12 +146,23 @@ def chain(*transforms: Transform, name: str, order: str = "simultaneous") -> Upd
 
 
 class Solver(NamedTuple):
-    """One rule per seat; ``name`` is the solver's id in tournaments."""
+    """One rule per seat; ``name`` is the solver's id in tournaments.
+
+    Attributes:
+        generator: the generator's rule.
+        discriminator: the discriminator's rule.
+        name: the solver's id.
+        order: ``"simultaneous"`` (parallel env) or ``"sequential"`` (AEC env).
+        first: the first mover in sequential play (proximal training lets the critic
+            solve its inner problem first; alternating GDA and Stackelberg lead with
+            the generator).
+    """
 
     generator: UpdateRule
     discriminator: UpdateRule
     name: str
     order: str = "simultaneous"
+    first: str = "generator"
 
     def rule(self, seat: str) -> UpdateRule:
         """The rule of ``seat``."""

@@ -28,10 +28,11 @@ import torch
 
 from agents.base import Observation, Solver, UpdateRule
 from gangames.envs import GameAECEnv, GameParallelEnv
+from gangames.errors import InvalidConfigError
 from gangames.random import Stream
 from gangames.types import SEATS, Seat
 
-__all__ = ["SeatAgent", "play"]
+__all__ = ["SeatAgent", "check_order", "play"]
 
 _SEAT_TAG = {"generator": 101, "discriminator": 202}
 
@@ -74,6 +75,7 @@ class SeatAgent:
             own=tensor(observation["own"]),
             opponent=tensor(observation["opponent"]),
             gradient=tensor(observation["gradient"]),
+            opponent_gradient=tensor(observation["opponent_gradient"]),
             value=tensor(observation["value"])[..., 0],
             progress=tensor(observation["progress"])[..., 0],
             step=env.match.state.step,
@@ -103,6 +105,33 @@ class SeatAgent:
         return self._env
 
 
+def check_order(env: GameParallelEnv | GameAECEnv, solver: Solver) -> None:
+    """Refuse to play a sequential solver in an env of another move order.
+
+    A sequential solver's rules rely on seeing the first mover's update (proximal
+    training's generator reads the critic's inner solution off its move), so it must
+    sit in the AEC env with its own first mover. Simultaneous solvers play anywhere:
+    in the sequential env they become their alternating versions.
+
+    Raises:
+        InvalidConfigError: naming the solver, the order it needs and the env's.
+    """
+    if solver.order != "sequential":
+        return
+    if isinstance(env, GameAECEnv) and env.config.first == solver.first:
+        return
+    have = (
+        "simultaneous"
+        if isinstance(env, GameParallelEnv)
+        else f"sequential, {env.config.first} first"
+    )
+    raise InvalidConfigError(
+        f"solver {solver.name!r} plays the sequential env with the {solver.first} "
+        f"first, got a {have} env; build it with "
+        f'gangames.make(id, order="sequential", first="{solver.first}")'
+    )
+
+
 def play(
     env: GameParallelEnv | GameAECEnv,
     solver: Solver,
@@ -121,6 +150,7 @@ def play(
     Returns:
         The generator's info dict after reset and after every round (both seats moved).
     """
+    check_order(env, solver)
     seats = {seat: SeatAgent(solver.rule(seat), seat) for seat in SEATS}
     if isinstance(env, GameParallelEnv):
         obs, infos = env.reset(seed=seed, options=options)

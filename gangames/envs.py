@@ -9,7 +9,9 @@ AEC API                :class:`GameAECEnv` — sequential moves, first mover ``f
 Action                 ``Box(d_seat)`` — the update Δ; the env applies
                        ``θ ← Π_Θ(θ + Δθ)``; finite bounds ``±max_update`` if set
 Observation            ``Dict``: ``own`` (d_own), ``opponent`` (d_opp), ``gradient``
-                       (own-loss gradient at the current point, d_own), ``value`` (1),
+                       (own-loss gradient at the current point, d_own),
+                       ``opponent_gradient`` (the opponent's own-loss gradient at the
+                       same point, from the same pass, d_opp), ``value`` (1),
                        ``progress`` (step / max_steps, 1)
 Reward                 ``"gap"`` (default): minus the seat's exploitability, so the two
                        rewards sum to minus the duality gap; ``"payoff"``: (−V, +V);
@@ -31,8 +33,10 @@ axis B, rewards and per-instance infos are arrays of shape ``(B,)``.
 on the env's device (no host copies) and takes torch actions on that device.
 
 **Costs.** Each observation's gradient is charged to its seat: one gradient per seat and
-round, exactly what gradient descent–ascent costs. Agents that need more query the
-oracle through ``env.oracle(seat)``.
+round, exactly what gradient descent–ascent costs. The opponent's gradient comes from
+the same backward pass and costs nothing more (in simultaneous play the opponent paid
+for it; extragradient then costs 2 gradients a seat, 4 a round, as in the literature).
+Agents that need more query the oracle through ``env.oracle(seat)``.
 
 **Bad input** raises a ``ValueError`` subclass naming the seat, what was expected and
 what came, and leaves the state untouched (:mod:`gangames.errors`).
@@ -192,6 +196,9 @@ class _Session:
                     ),
                     "gradient": gymnasium.spaces.Box(
                         -np.inf, np.inf, shape=(*lead, d), dtype=f
+                    ),
+                    "opponent_gradient": gymnasium.spaces.Box(
+                        -np.inf, np.inf, shape=(*lead, d_opp), dtype=f
                     ),
                     "value": gymnasium.spaces.Box(
                         -np.inf, np.inf, shape=(*lead, 1), dtype=f
@@ -369,8 +376,8 @@ class _Session:
         m = self.require_match()
         s = m.state
         own, opp = (s.theta, s.phi) if seat == "generator" else (s.phi, s.theta)
-        grad, value = m.oracle.observe(seat, s.theta, s.phi)
-        obs = self._pack(seat, own, opp, grad, value)
+        grad, opp_grad, value = m.oracle.observe(seat, s.theta, s.phi)
+        obs = self._pack(seat, own, opp, grad, opp_grad, value)
         self._obs_cache[seat] = (self._version, obs)
         return obs
 
@@ -382,20 +389,25 @@ class _Session:
         if not m.game.stochastic and m.game.gradient_noise == 0.0:
             self._exact = (self._version, (value, g_gen, -g_dis))
         out: dict[Seat, dict[str, torch.Tensor]] = {
-            "generator": self._pack("generator", s.theta, s.phi, g_gen, value),
-            "discriminator": self._pack("discriminator", s.phi, s.theta, g_dis, value),
+            "generator": self._pack("generator", s.theta, s.phi, g_gen, g_dis, value),
+            "discriminator": self._pack(
+                "discriminator", s.phi, s.theta, g_dis, g_gen, value
+            ),
         }
         for seat, obs in out.items():
             self._obs_cache[seat] = (self._version, obs)
         return out
 
-    def _pack(self, seat: Seat, own, opp, grad, value) -> dict[str, torch.Tensor]:
+    def _pack(
+        self, seat: Seat, own, opp, grad, opp_grad, value
+    ) -> dict[str, torch.Tensor]:
         m = self.require_match()
         progress = torch.full_like(value, m.state.step / self.config.max_steps)
         return {
             "own": own,
             "opponent": opp,
             "gradient": grad.to(own.dtype),
+            "opponent_gradient": opp_grad.to(own.dtype),
             "value": value[:, None].to(own.dtype),
             "progress": progress[:, None].to(own.dtype),
         }

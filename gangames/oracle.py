@@ -147,14 +147,24 @@ class Oracle:
 
     def observe(
         self, seat: Seat, theta: torch.Tensor, phi: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``seat``'s own-loss gradient and ``V`` from one pass (1 grad to ``seat``)."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """What ``seat`` observes at ``(θ, φ)``, from one pass on one minibatch.
+
+        Charged one gradient to ``seat``: a single backward pass of ``V`` yields both
+        seats' gradients, and the observer sees both (full information, as in the
+        min-max literature; extragradient and Stackelberg leaders need the opponent's
+        gradient at the current point).
+
+        Returns:
+            ``(own-loss gradient, opponent's own-loss gradient, V)``.
+        """
         self.ledger.charge(seat, "grad")
         v, g_theta, g_phi = self.game.value_and_gradients(
             self.instance, theta, phi, self._data()
         )
-        g = g_theta if seat == "generator" else -g_phi
-        return self._noisy(g.detach()), v.detach()
+        g_gen, g_dis = self._noisy(g_theta.detach()), self._noisy(-g_phi.detach())
+        own, opp = (g_gen, g_dis) if seat == "generator" else (g_dis, g_gen)
+        return own, opp, v.detach()
 
     def joint(
         self, theta: torch.Tensor, phi: torch.Tensor

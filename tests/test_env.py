@@ -98,6 +98,10 @@ def test_gradient_observation_matches_game():
     torch.testing.assert_close(
         obs["discriminator"]["gradient"], -g_phi[0]
     )  # own loss is −V
+    # each seat also sees the opponent's own-loss gradient from the same pass, free
+    torch.testing.assert_close(obs["generator"]["opponent_gradient"], -g_phi[0])
+    torch.testing.assert_close(obs["discriminator"]["opponent_gradient"], g_theta[0])
+    assert env.ledger.costs() == {"generator": 1.0, "discriminator": 1.0}
 
 
 def test_budget_truncates():
@@ -283,6 +287,9 @@ def test_sequential_second_mover_sees_first_move():
     assert obs["opponent"][0] == pytest.approx(0.25)
     # own-loss gradient of the discriminator: −∂V/∂y = 2y − 4x at (x, y) = (0.25, 0)
     assert obs["gradient"][0] == pytest.approx(-1.0)
+    # the generator's at the same point: ∂V/∂x = −6x + 4y = −1.5, one pass, one charge
+    assert obs["opponent_gradient"][0] == pytest.approx(-1.5)
+    assert env.ledger.costs()["discriminator"] == 1.0
     assert env.rewards["generator"] == 0.0  # rewards arrive at the end of the round
     env.step(np.array([0.5]))
     assert env.rewards["generator"] + env.rewards["discriminator"] == pytest.approx(

@@ -95,3 +95,20 @@ def test_entry_points_register_agents(monkeypatch):
         assert agents.make("plugin_gda").name == "test_gda"
     finally:
         agents.registry._REGISTRY.pop("plugin_gda", None)
+
+
+def test_sequential_solver_refuses_an_env_of_another_order():
+    rule = chain(scale(-0.1), name="sgd")
+    solver = Solver(
+        rule, rule, "critic_first", order="sequential", first="discriminator"
+    )
+    for env in (
+        gangames.make("gangames/Quadratic-v0"),
+        gangames.make("gangames/Quadratic-v0", order="sequential"),
+    ):
+        with pytest.raises(InvalidConfigError, match=r"critic_first.*discriminator"):
+            agents.play(env, solver, seed=0)
+    env = gangames.make(
+        "gangames/Quadratic-v0", order="sequential", first="discriminator", max_steps=3
+    )
+    assert len(agents.play(env, solver, seed=0)) == 4
