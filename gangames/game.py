@@ -243,6 +243,25 @@ class Game:
             instance, responder, opponent.unsqueeze(1)
         )
 
+    def best_response_values(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        exact: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """``(Ψ(φ), Φ(θ))`` at one point, the two halves of the duality gap.
+
+        ``exact`` is ``(V, ∇_θV, ∇_φV)`` of the exact game at ``(θ, φ)`` when the caller
+        already has it; games whose best responses are functions of the gradients
+        (bilinear couplings: ``Φ(θ) = R‖Aᵀθ‖ = R‖∇_φV‖``) override this to reuse them
+        instead of repeating the products. The default ignores it.
+        """
+        return (
+            self.best_response_value(instance, "generator", phi),
+            self.best_response_value(instance, "discriminator", theta),
+        )
+
     def proximal_objective(
         self, instance: Instance, theta: torch.Tensor, phi: torch.Tensor, lam: float
     ) -> torch.Tensor | None:

@@ -151,8 +151,7 @@ def evaluate(
         if exact is None:
             exact = game.value_and_gradients(instance, theta, phi, None)
         v, g_theta, g_phi = exact
-        psi = game.best_response_value(instance, "generator", phi)
-        best = game.best_response_value(instance, "discriminator", theta)
+        psi, best = game.best_response_values(instance, theta, phi, exact)
         e_g = None if psi is None else (v - psi).clamp_min(0.0)
         e_d = None if best is None else (best - v).clamp_min(0.0)
         here = (

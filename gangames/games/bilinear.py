@@ -275,6 +275,30 @@ class Bilinear(Game):
             return sign * self.radius * direction.norm(dim=-1)
         return sign * self.box * direction.abs().sum(dim=-1)
 
+    def best_response_values(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        exact: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """``(Ψ(φ), Φ(θ))`` from the gradients ``∇_θV = Aφ`` and ``∇_φV = Aᵀθ`` when given.
+
+        The best responses only need ``Aφ`` and ``Aᵀθ``, which the observation pass has
+        already computed: reusing them halves the matrix products of a round.
+        """
+        if exact is None:
+            return super().best_response_values(instance, theta, phi)
+        _, a_phi, at_theta = exact
+        if self.box is None:
+            return -self.radius * a_phi.norm(dim=-1), self.radius * at_theta.norm(
+                dim=-1
+            )
+        return (
+            -self.box * a_phi.abs().sum(dim=-1),
+            self.box * at_theta.abs().sum(dim=-1),
+        )
+
     def proximal_objective(
         self, instance: Instance, theta: torch.Tensor, phi: torch.Tensor, lam: float
     ) -> torch.Tensor:

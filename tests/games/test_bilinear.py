@@ -10,6 +10,7 @@ import pytest
 import torch
 from scipy import optimize
 
+import gangames
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, mixed
 from gangames.games.bilinear import Bilinear
@@ -404,3 +405,18 @@ def test_labels_stochastic_and_validation():
     ):
         with pytest.raises(InvalidConfigError):
             Bilinear(**bad)
+
+
+@pytest.mark.parametrize("box", [None, 1.0])
+def test_best_responses_from_the_observed_gradients_equal_the_closed_form(box):
+    game = gangames.make_game("gangames/Bilinear-v0", dimension=4, box=box)
+    match = gangames.new_match(game, [1, 2, 3], dtype=torch.float64)
+    theta, phi = match.state.theta, match.state.phi
+    exact = game.value_and_gradients(match.instance, theta, phi)
+    reused = game.best_response_values(match.instance, theta, phi, exact)
+    direct = (
+        game.best_response_value(match.instance, "generator", phi),
+        game.best_response_value(match.instance, "discriminator", theta),
+    )
+    for a, b in zip(reused, direct, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
