@@ -132,7 +132,7 @@ def optimistic_gda(
     Example:
         >>> import agents, gangames
         >>> env = gangames.make("gangames/Bilinear-v0", max_steps=200)
-        >>> infos = agents.play(env, optimistic_gda(lr=0.2), seed=0)
+        >>> infos = agents.play(env, optimistic_gda(lr=0.3), seed=0)
         >>> bool(infos[-1]["distance"] < 1e-2 * infos[0]["distance"])
         True
 
