@@ -19,9 +19,9 @@ with ``y = g_n − g_{n−1}`` and the β rules
 =====================  ===================================================
 
 Inner products are taken per parameter tensor of the seat's
-:class:`~gangames.game.ParamLayout` (layer-wise, as in the paper's code) — segment sums
-over ``layout.segment_ids`` — or over the whole vector with ``per_layer=False``. A zero
-denominator gives β = 0 (a restart along −g_n), chosen with ``torch.where``.
+:class:`~gangames.game.ParamLayout` (layer-wise, as in the paper's code) — sums over
+the layout's contiguous slices — or over the whole vector with ``per_layer=False``. A
+zero denominator gives β = 0 (a restart along −g_n), chosen with ``torch.where``.
 
 Expected behaviour (ALGORITHMS.md §6, §8): converges on strongly-convex–strongly-concave
 games (T2) with every rule; does nothing against rotation — on bilinear games (T1) a
@@ -31,6 +31,7 @@ positive β acts as heavy-ball momentum and the iterates diverge.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
@@ -87,8 +88,7 @@ def conjugate_beta(
     gradient: torch.Tensor,
     previous_gradient: torch.Tensor,
     previous_direction: torch.Tensor,
-    segments: torch.Tensor,
-    num_segments: int,
+    sizes: Sequence[int],
 ) -> torch.Tensor:
     """The unclipped β of ``rule``, one per instance and segment (layer).
 
@@ -97,18 +97,22 @@ def conjugate_beta(
         gradient: g_n, ``(B, d)``.
         previous_gradient: g_{n−1}, ``(B, d)``.
         previous_direction: d_{n−1}, ``(B, d)``.
-        segments: segment (layer) index of every coordinate, ``(d,)`` int64.
-        num_segments: number of segments L.
+        sizes: lengths of the L contiguous segments (layers) of the flat vector, in
+            packing order (summing to d).
 
     Returns:
         β, shape ``(B, L)``; 0 where a denominator is 0.
     """
     g, d = gradient, previous_direction
     y = g - previous_gradient
+    sizes = list(sizes)
 
     def dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        out = torch.zeros(a.shape[0], num_segments, dtype=a.dtype, device=a.device)
-        return out.index_add_(1, segments, a * b)  # per-layer inner products
+        # Per-layer inner products over contiguous slices (a loop over layers, not
+        # instances). Not index_add_ over segment ids: on CUDA it accumulates with
+        # atomics, which breaks bit-for-bit determinism.
+        parts = torch.split(a * b, sizes, dim=-1)
+        return torch.stack([p.sum(dim=-1) for p in parts], dim=-1)
 
     if rule in ("fletcher_reeves", "polak_ribiere", "fr_prp"):
         old = dot(previous_gradient, previous_gradient)
@@ -185,10 +189,9 @@ def conjugate_direction(
             return -updates, ConjugateState(updates, -updates, ids, 1)
         segments = state.segments
         assert segments is not None  # set at step 0 (a Python None check, no sync)
-        num = len(oracle.layout.shapes) if per_layer else 1
-        b = conjugate_beta(
-            beta, updates, state.gradient, state.direction, segments, num
-        )
+        layout = oracle.layout
+        sizes = [math.prod(s) for _, s in layout.shapes] if per_layer else [layout.size]
+        b = conjugate_beta(beta, updates, state.gradient, state.direction, sizes)
         gamma = coefficient * b.clamp(lo, hi)
         direction = -updates + gamma[:, segments] * state.direction
         return direction, ConjugateState(updates, direction, segments, state.steps + 1)

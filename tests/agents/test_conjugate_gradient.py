@@ -70,13 +70,13 @@ def _t(values) -> torch.Tensor:
 def test_beta_per_layer_matches_the_hand_computation(rule):
     w, b = PER_LAYER[rule]
     expected = _t([(w, b), (w, 0)])  # row 1, layer b: zero denominators → restart
-    got = conjugate_beta(rule, G, G_PREV, D_PREV, SEGMENTS, 2)
+    got = conjugate_beta(rule, G, G_PREV, D_PREV, (2, 1))
     torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("rule", BETA_RULES)
 def test_beta_on_the_flat_vector_matches_the_hand_computation(rule):
-    got = conjugate_beta(rule, G[:1], G_PREV[:1], D_PREV[:1], torch.zeros(3).long(), 1)
+    got = conjugate_beta(rule, G[:1], G_PREV[:1], D_PREV[:1], (3,))
     torch.testing.assert_close(got, _t([(FLAT[rule],)]), rtol=1e-12, atol=1e-12)
 
 
