@@ -55,7 +55,7 @@ def _distances(infos: list[dict]) -> torch.Tensor:
             "alternating_gda",
             {"n_critic": 2, "first": "discriminator"},
             "gangames/DiracGAN-v0",
-            {"clip": 0.5, "loss": "wgan"},
+            {"clip": 0.5, "loss": "wgan", "first": "discriminator"},
         ),
     ],
     ids=lambda x: str(x) if not isinstance(x, dict) else "-".join(map(str, x.values())),
@@ -255,3 +255,18 @@ def test_gda_and_adam_converge_on_quadratic():
         env = _env("gangames/Quadratic-v0", 150, batch=2, coupling=0.5)
         d = _distances(agents.play(env, solver, seed=0))
         assert (d[-1] < 0.05 * d[0]).all(), solver.name
+
+
+def test_baselines_are_registered_with_their_defaults():
+    ids = {
+        "gda": "simultaneous",
+        "alternating_gda": "sequential",
+        "adam": "simultaneous",
+        "extragradient": "simultaneous",
+        "optimistic_gda": "simultaneous",
+        "conjugate_gradient": "simultaneous",
+    }
+    for name, order in ids.items():
+        solver = agents.make(name)
+        assert solver.name == name and solver.order == order
+        assert solver.generator.order == solver.discriminator.order == order
