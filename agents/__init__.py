@@ -33,3 +33,15 @@ __all__ = [
     "play",
     "register",
 ]
+
+# Classical baselines (ALGORITHMS.md §1) and conjugate gradient (§6)
+from agents import conjugate_gradient as _conjugate_gradient
+from agents import extragradient as _extragradient
+from agents import gda as _gda
+
+register("gda", _gda.gda)
+register("alternating_gda", _gda.alternating_gda)
+register("adam", _gda.adam)
+register("extragradient", _extragradient.extragradient)
+register("optimistic_gda", _extragradient.optimistic_gda)
+register("conjugate_gradient", _conjugate_gradient.conjugate_gradient)

@@ -1,0 +1,293 @@
+"""Conjugate-gradient GAN optimiser (Naganuma & Iiduka, AISTATS 2023; ALGORITHMS.md §6).
+
+Each seat runs nonlinear conjugate gradient on its own loss, independently of the other
+(the textbook recursion; the paper's public toy code departs from it, see §6)::
+
+    d_0 = −g_0,    d_n = −g_n + γ_n d_{n−1},    x_{n+1} = Π(x_n + a_n d_n)
+    γ_n = c · clip(β_n, lo, hi)
+
+with ``y = g_n − g_{n−1}`` and the β rules
+
+=====================  ===================================================
+``fletcher_reeves``    ``‖g_n‖² / ‖g_{n−1}‖²``
+``polak_ribiere``      ``g_nᵀy / ‖g_{n−1}‖²``
+``hestenes_stiefel``   ``g_nᵀy / d_{n−1}ᵀy``
+``dai_yuan``           ``‖g_n‖² / d_{n−1}ᵀy``
+``hager_zhang``        ``β^HS − 2‖y‖² (g_nᵀd_{n−1}) / (d_{n−1}ᵀy)²``
+``hs_dy``              ``max(0, min(β^HS, β^DY))``
+``fr_prp``             ``max(0, min(β^FR, β^PRP))``
+=====================  ===================================================
+
+Inner products are taken per parameter tensor of the seat's
+:class:`~gangames.game.ParamLayout` (layer-wise, as in the paper's code) — sums over
+the layout's contiguous slices — or over the whole vector with ``per_layer=False``. A
+zero denominator gives β = 0 (a restart along −g_n), chosen with ``torch.where``.
+
+Expected behaviour (ALGORITHMS.md §6, §8): converges on strongly-convex–strongly-concave
+games (T2) with every rule; does nothing against rotation — on bilinear games (T1) a
+positive β acts as heavy-ball momentum and the iterates diverge.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+
+from agents.base import Observation, Solver, Transform, chain
+from agents.transforms import (
+    Schedule,
+    constant,
+    inverse_sqrt,
+    polynomial,
+    positive_number,
+    scale_by_schedule,
+    seat_steps,
+)
+from gangames.errors import InvalidConfigError
+from gangames.oracle import SeatOracle
+from gangames.random import Stream
+from gangames.types import SEATS
+
+__all__ = [
+    "BETA_RULES",
+    "SCHEDULES",
+    "ConjugateState",
+    "conjugate_beta",
+    "conjugate_direction",
+    "conjugate_gradient",
+]
+
+BETA_RULES = (
+    "fletcher_reeves",
+    "polak_ribiere",
+    "hestenes_stiefel",
+    "dai_yuan",
+    "hager_zhang",
+    "hs_dy",
+    "fr_prp",
+)
+"""The β rules of Naganuma & Iiduka (2023), Table 2 (ALGORITHMS.md §6)."""
+
+SCHEDULES = ("constant", "inverse_sqrt", "two_timescale")
+"""Step-size rules of the paper's Table 1: ``a``, ``a/√(n+1)``, ``a·(n+1)^(−e)``."""
+
+_HZ_MU = 2.0  # Hager & Zhang (2005), μ = 2 in β^HZ
+
+
+def _ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
+    """``num / den`` where ``den ≠ 0``, else 0 (restart) — no host branch."""
+    nonzero = den != 0
+    return torch.where(nonzero, num / torch.where(nonzero, den, 1.0), 0.0)
+
+
+def conjugate_beta(
+    rule: str,
+    gradient: torch.Tensor,
+    previous_gradient: torch.Tensor,
+    previous_direction: torch.Tensor,
+    sizes: Sequence[int],
+) -> torch.Tensor:
+    """The unclipped β of ``rule``, one per instance and segment (layer).
+
+    Args:
+        rule: one of :data:`BETA_RULES`.
+        gradient: g_n, ``(B, d)``.
+        previous_gradient: g_{n−1}, ``(B, d)``.
+        previous_direction: d_{n−1}, ``(B, d)``.
+        sizes: lengths of the L contiguous segments (layers) of the flat vector, in
+            packing order (summing to d).
+
+    Returns:
+        β, shape ``(B, L)``; 0 where a denominator is 0.
+    """
+    g, d = gradient, previous_direction
+    y = g - previous_gradient
+    sizes = list(sizes)
+
+    def dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        # Per-layer inner products over contiguous slices (a loop over layers, not
+        # instances). Not index_add_ over segment ids: on CUDA it accumulates with
+        # atomics, which breaks bit-for-bit determinism.
+        parts = torch.split(a * b, sizes, dim=-1)
+        return torch.stack([p.sum(dim=-1) for p in parts], dim=-1)
+
+    if rule in ("fletcher_reeves", "polak_ribiere", "fr_prp"):
+        old = dot(previous_gradient, previous_gradient)
+        fr = _ratio(dot(g, g), old)
+        prp = _ratio(dot(g, y), old)
+        if rule == "fletcher_reeves":
+            return fr
+        if rule == "polak_ribiere":
+            return prp
+        return torch.minimum(fr, prp).clamp(min=0.0)
+    dy = dot(d, y)
+    hs = _ratio(dot(g, y), dy)
+    if rule == "hestenes_stiefel":
+        return hs
+    if rule == "hager_zhang":
+        return hs - _HZ_MU * _ratio(dot(y, y) * dot(g, d), dy * dy)
+    dai = _ratio(dot(g, g), dy)
+    if rule == "dai_yuan":
+        return dai
+    if rule == "hs_dy":
+        return torch.minimum(hs, dai).clamp(min=0.0)
+    raise InvalidConfigError(f"beta must be one of {BETA_RULES}, got {rule!r}")
+
+
+class ConjugateState(NamedTuple):
+    """Memory of the recursion (2 vectors per seat, ALGORITHMS.md §10)."""
+
+    gradient: torch.Tensor  # (B, d) g_{n−1}
+    direction: torch.Tensor  # (B, d) d_{n−1}
+    segments: torch.Tensor | None  # (d,) layer index per coordinate, set at step 0
+    steps: int  # directions produced so far
+
+
+def conjugate_direction(
+    beta: str = "fletcher_reeves",
+    bounds: tuple[float, float] = (0.0, 0.5),
+    coefficient: float = 1.0,
+    per_layer: bool = True,
+) -> Transform:
+    """Turn the gradient g_n into the conjugate direction d_n (a descent direction).
+
+    ``d_0 = −g_0``; ``d_n = −g_n + c·clip(β_n, lo, hi)·d_{n−1}``, β per layer. Follow it
+    with a positive step (``scale_by_schedule(a, sign=+1)``). Cost: 0.
+
+    Args:
+        beta: one of :data:`BETA_RULES`.
+        bounds: ``(lo, hi)`` clip of β (ALGORITHMS.md §6 recommends ``[0, 1/2]``; the
+            paper's code uses ``(−∞, 1/2]`` for the single rules).
+        coefficient: c ≥ 0, the paper's ``beta_momentum_coeff``.
+        per_layer: β per parameter tensor of the seat's layout (else one β per
+            instance over the flat vector).
+    """
+    lo, hi = bounds
+
+    def init(params: torch.Tensor, stream: Stream) -> ConjugateState:
+        zero = torch.zeros_like(params)
+        return ConjugateState(zero, zero, None, 0)
+
+    def update(
+        updates: torch.Tensor,
+        state: ConjugateState,
+        obs: Observation,
+        oracle: SeatOracle,
+    ) -> tuple[torch.Tensor, ConjugateState]:
+        if state.steps == 0:
+            # Segment ids built once on the host and moved: repeat_interleave on a
+            # device tensor would synchronise every step.
+            layout = oracle.layout
+            if per_layer:
+                ids = layout.segment_ids("cpu")
+            else:
+                ids = torch.zeros(layout.size, dtype=torch.long)
+            ids = ids.to(updates.device)
+            return -updates, ConjugateState(updates, -updates, ids, 1)
+        segments = state.segments
+        assert segments is not None  # set at step 0 (a Python None check, no sync)
+        layout = oracle.layout
+        sizes = [math.prod(s) for _, s in layout.shapes] if per_layer else [layout.size]
+        b = conjugate_beta(beta, updates, state.gradient, state.direction, sizes)
+        gamma = coefficient * b.clamp(lo, hi)
+        direction = -updates + gamma[:, segments] * state.direction
+        return direction, ConjugateState(updates, direction, segments, state.steps + 1)
+
+    return Transform(init, update)
+
+
+def _schedule(kind: str, lr: float, exponent: float) -> Schedule:
+    if kind == "constant":
+        return constant(lr)
+    if kind == "inverse_sqrt":
+        return inverse_sqrt(lr)
+    return polynomial(lr, exponent)
+
+
+def conjugate_gradient(
+    lr: float = 0.05,
+    beta: str = "fletcher_reeves",
+    beta_bounds: tuple[float, float] = (0.0, 0.5),
+    coefficient: float = 1.0,
+    schedule: str = "constant",
+    exponents: tuple[float, float] = (0.75, 0.75),
+    lr_generator: float | None = None,
+    lr_discriminator: float | None = None,
+    per_layer: bool = True,
+) -> Solver:
+    """Conjugate-gradient GAN training (Naganuma & Iiduka, AISTATS 2023).
+
+    Each seat, on its own-loss gradient g_n (n = round count)::
+
+        d_0 = −g_0,   d_n = −g_n + γ_n d_{n−1},   x_{n+1} = Π(x_n + a_n d_n)
+        γ_n = c · clip(β_n, lo, hi)   (β per layer; see the module table)
+
+    Step sizes ``a_n`` (paper Table 1): ``"constant"`` ``a``; ``"inverse_sqrt"``
+    ``a/√(n+1)``; ``"two_timescale"`` ``a_θ(n+1)^(−e_θ)`` and ``a_φ(n+1)^(−e_φ)``.
+
+    Args:
+        lr: base step size a of both seats.
+        beta: β rule, one of :data:`BETA_RULES`.
+        beta_bounds: ``(lo, hi)`` clip of β; default ``[0, 1/2]`` (ALGORITHMS.md §6: the
+            paper's code caps at 1/2; the floor at 0 keeps DY/HS/HZ from blowing up).
+        coefficient: c ≥ 0 (the paper sweeps {0.5, 0.75, 1.0}).
+        schedule: one of :data:`SCHEDULES`.
+        exponents: ``(e_θ, e_φ)`` of the two-timescale rule (paper code: 0.75, 0.75).
+        lr_generator: a_θ (default ``lr``).
+        lr_discriminator: a_φ (default ``lr``).
+        per_layer: β per parameter tensor (as in the paper's code) or over the whole
+            flat vector.
+
+    Oracle cost per step: 0 beyond the observed gradient (1 grad per seat); memory
+    g_{n−1} and d_{n−1} per seat.
+
+    Example:
+        >>> import agents, gangames
+        >>> env = gangames.make("gangames/Quadratic-v0", max_steps=200)
+        >>> solver = conjugate_gradient(lr=0.1, beta="polak_ribiere")
+        >>> infos = agents.play(env, solver, seed=0)
+        >>> bool(infos[-1]["distance"] < 1e-3 * infos[0]["distance"])
+        True
+
+    References:
+        * Naganuma & Iiduka, "Conjugate gradient method for generative adversarial
+          networks", AISTATS 2023.
+        * Hager & Zhang, "A survey of nonlinear conjugate gradient methods", Pacific
+          Journal of Optimization 2, 2006 (the β rules and hybrids).
+    """
+    steps = seat_steps(lr, lr_generator, lr_discriminator)
+    if beta not in BETA_RULES:
+        raise InvalidConfigError(f"beta must be one of {BETA_RULES}, got {beta!r}")
+    if schedule not in SCHEDULES:
+        raise InvalidConfigError(
+            f"schedule must be one of {SCHEDULES}, got {schedule!r}"
+        )
+    try:
+        lo, hi = (float(b) for b in beta_bounds)
+    except (TypeError, ValueError):
+        raise InvalidConfigError(
+            f"beta_bounds must be a pair (lo, hi), got {beta_bounds!r}"
+        ) from None
+    if math.isnan(lo) or math.isnan(hi) or lo > hi:
+        raise InvalidConfigError(f"beta_bounds must have lo ≤ hi, got {beta_bounds!r}")
+    positive_number("coefficient", coefficient, allow_zero=True)
+    if not isinstance(exponents, (tuple, list)) or len(exponents) != 2:
+        raise InvalidConfigError(
+            f"exponents must be a pair (e_generator, e_discriminator), got {exponents!r}"
+        )
+    e_gen, e_dis = (positive_number("exponents", e) for e in exponents)
+    exponent = {"generator": e_gen, "discriminator": e_dis}
+    g, d = (
+        chain(
+            conjugate_direction(beta, (lo, hi), coefficient, per_layer),
+            scale_by_schedule(
+                _schedule(schedule, steps.own(seat), exponent[seat]), sign=1.0
+            ),
+            name="conjugate_gradient",
+        )
+        for seat in SEATS
+    )
+    return Solver(g, d, "conjugate_gradient")
