@@ -33,3 +33,12 @@ __all__ = [
     "play",
     "register",
 ]
+
+# Proximal training (§2) and the sequential / Stackelberg family (§3)
+from agents.proximal import proximal
+from agents.stackelberg import follow_the_ridge, stackelberg, unrolled
+
+register("proximal", proximal)
+register("stackelberg", stackelberg)
+register("follow_the_ridge", follow_the_ridge)
+register("unrolled", unrolled)
