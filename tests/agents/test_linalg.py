@@ -112,7 +112,6 @@ def test_normal_equations_invert_indefinite_matrices():
 
 
 def test_neumann_series_is_the_truncated_sum_and_converges():
-
     a, b = _spd(6, low=1.0, high=2.0), _rhs(6)
     step, k = 0.5, 4
     eye = torch.eye(D, dtype=torch.float64)
