@@ -172,7 +172,7 @@ def stackelberg(
     Example:
         >>> import agents, gangames
         >>> env = gangames.make("gangames/NoNashQuadratic-v0", max_steps=200)
-        >>> infos = agents.play(env, stackelberg(lr_leader=0.05, lr_follower=0.05),
+        >>> infos = agents.play(env, stackelberg(lr_leader=0.2, lr_follower=0.2),
         ...                     seed=0)
         >>> bool(infos[-1]["distance"] < 1e-3)
         True
@@ -429,7 +429,7 @@ def unrolled(
     Example:
         >>> import agents, gangames
         >>> env = gangames.make("gangames/NoNashQuadratic-v0", max_steps=200)
-        >>> infos = agents.play(env, unrolled(lr=0.05, unroll_steps=5), seed=0)
+        >>> infos = agents.play(env, unrolled(lr=0.1, unroll_steps=5), seed=0)
         >>> bool(infos[-1]["distance"] < 1e-3)
         True
 
