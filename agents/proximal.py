@@ -49,6 +49,12 @@ def _positive(name: str, value: float) -> None:
         raise InvalidConfigError(f"{name} must be a positive number, got {value!r}")
 
 
+def _rate(anchor_rate: float) -> None:
+    _positive("anchor_rate", anchor_rate)
+    if anchor_rate > 1:  # r = η_φλ > 1 would overshoot the inner solution
+        raise InvalidConfigError(f"anchor_rate must be in (0, 1], got {anchor_rate!r}")
+
+
 def proximal_critic(
     prox_lambda: float = 1.0,
     inner_steps: int = 10,
@@ -77,7 +83,7 @@ def proximal_critic(
     """
     _positive("prox_lambda", prox_lambda)
     _positive("inner_lr", inner_lr)
-    _positive("anchor_rate", anchor_rate)
+    _rate(anchor_rate)
     if (
         isinstance(inner_steps, bool)
         or not isinstance(inner_steps, int)
@@ -141,7 +147,7 @@ def proximal_generator(lr: float = 0.1, anchor_rate: float = 1.0) -> UpdateRule:
     Oracle cost per step: 0 if ``anchor_rate == 1`` or in the first round, else 1.
     """
     _positive("lr", lr)
-    _positive("anchor_rate", anchor_rate)
+    _rate(anchor_rate)
     exact = anchor_rate == 1.0
 
     def init(params: torch.Tensor, stream: Stream) -> ProximalGeneratorState:

@@ -63,8 +63,7 @@ def _count(name: str, value: int, *, minimum: int) -> None:
 
 def _gradient_descent(lr: float, name: str) -> UpdateRule:
     """``Δ = −lr · ∇ own loss`` (the observed gradient; no extra cost)."""
-    rule = chain(scale(-lr), name=name)
-    return rule._replace(cost=constant_cost(0.0))
+    return chain(scale(-lr), name=name)
 
 
 # ---- Stackelberg (Fiez, Chasnov & Ratliff 2020) ----------------------------------------

@@ -158,3 +158,5 @@ def test_registered_sequential_and_bad_configs_refused():
         proximal(inner_steps=0)
     with pytest.raises(InvalidConfigError, match="anchor_rate"):
         proximal(anchor_rate=-1.0)
+    with pytest.raises(InvalidConfigError, match="anchor_rate"):
+        proximal(anchor_rate=1.5)
