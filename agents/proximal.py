@@ -80,6 +80,13 @@ def proximal_critic(
         anchor_rate: r = η_φλ ∈ (0, 1]; 1 moves the anchor to the inner solution.
 
     Oracle cost per step: ``K_in − 1`` gradients.
+
+    Example:
+        >>> proximal_critic(1.0, inner_steps=20).cost(0)
+        19.0
+
+    References:
+        Farnia & Ozdaglar, ICML 2020 (see :func:`proximal`).
     """
     _positive("prox_lambda", prox_lambda)
     _positive("inner_lr", inner_lr)
@@ -145,6 +152,14 @@ def proximal_generator(lr: float = 0.1, anchor_rate: float = 1.0) -> UpdateRule:
         anchor_rate: the critic's r (must match :func:`proximal_critic`).
 
     Oracle cost per step: 0 if ``anchor_rate == 1`` or in the first round, else 1.
+
+    Example:
+        >>> rule = proximal_generator(0.1, anchor_rate=0.5)
+        >>> rule.cost(0), rule.cost(1)
+        (0.0, 1.0)
+
+    References:
+        Farnia & Ozdaglar, ICML 2020 (see :func:`proximal`).
     """
     _positive("lr", lr)
     _rate(anchor_rate)

@@ -262,6 +262,7 @@ def test_on_t4_gda_diverges_while_the_sequential_family_converges():
             "gangames/Quadratic-v0",
             {"dimension": 3},
         ),
+        (stackelberg(0.015, 0.015), "gangames/CovarianceGAN-v0", {}),  # Fiez's T7
         (
             follow_the_ridge(0.1, 0.1, cg_iterations=2),
             "gangames/NoNashQuadratic-v0",
@@ -274,7 +275,14 @@ def test_on_t4_gda_diverges_while_the_sequential_family_converges():
             {"dimension": 2},
         ),
     ],
-    ids=["stackelberg", "stackelberg_dis", "ftr", "unrolled", "unrolled_fo"],
+    ids=[
+        "stackelberg",
+        "stackelberg_dis",
+        "stackelberg_t7",
+        "ftr",
+        "unrolled",
+        "unrolled_fo",
+    ],
 )
 def test_check_rule(solver, game, options):
     check_rule(solver, game, steps=4, **options)
