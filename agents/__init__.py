@@ -45,3 +45,12 @@ register("adam", _gda.adam)
 register("extragradient", _extragradient.extragradient)
 register("optimistic_gda", _extragradient.optimistic_gda)
 register("conjugate_gradient", _conjugate_gradient.conjugate_gradient)
+
+# Proximal training (§2) and the sequential / Stackelberg family (§3)
+from agents.proximal import proximal
+from agents.stackelberg import follow_the_ridge, stackelberg, unrolled
+
+register("proximal", proximal)
+register("stackelberg", stackelberg)
+register("follow_the_ridge", follow_the_ridge)
+register("unrolled", unrolled)

@@ -214,6 +214,35 @@ class Oracle:
             )
         return h.detach()
 
+    def hvp_both(
+        self,
+        loss_of: Seat,
+        cols: Seat,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        vector: torch.Tensor,
+        *,
+        charge: Seat,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Both row blocks ``(∇_θ(∇_cols L · v), ∇_φ(∇_cols L · v))`` from one pass.
+
+        One double-backward pass differentiates ``∇_cols L · v`` with respect to both
+        parameter vectors at once, so it is charged one HVP (reverse accumulation
+        through unrolled steps needs both blocks at every unrolled point).
+        """
+        self.ledger.charge(charge, "hvp")
+        data = self._data()
+        with torch.enable_grad():
+            t = theta.detach().requires_grad_(True)
+            p = phi.detach().requires_grad_(True)
+            params = {"generator": t, "discriminator": p}
+            loss = _sign(loss_of) * self.game.value(self.instance, t, p, data).sum()
+            (g,) = torch.autograd.grad(loss, params[cols], create_graph=True)
+            h_theta, h_phi = torch.autograd.grad(
+                (g * vector.detach()).sum(), (t, p), materialize_grads=True
+            )
+        return h_theta.detach(), h_phi.detach()
+
 
 class SeatOracle:
     """One seat's view of the oracle: own parameters first, own loss minimised.
@@ -300,3 +329,36 @@ class SeatOracle:
             vector,
             charge=self.seat,
         )
+
+    def hvp_both(
+        self,
+        own: torch.Tensor,
+        opponent: torch.Tensor,
+        vector: torch.Tensor,
+        *,
+        loss: str = "own",
+        cols: str = "own",
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Both row blocks ``(∇_own(∇_cols L · v), ∇_opponent(∇_cols L · v))`` (2 grads).
+
+        One double-backward pass, charged as one :meth:`hvp`.
+
+        Args:
+            own: this seat's parameters.
+            opponent: the opponent's parameters.
+            vector: shaped like the ``cols`` parameters.
+            loss: ``"own"`` or ``"opponent"`` — whose loss ``L`` is differentiated.
+            cols: ``"own"`` or ``"opponent"``.
+        """
+        names = {"own": self.seat, "opponent": self.opponent}
+        for arg, val in (("loss", loss), ("cols", cols)):
+            if val not in names:
+                raise ValueError(f"{arg} must be 'own' or 'opponent', got {val!r}")
+        h_theta, h_phi = self.oracle.hvp_both(
+            names[loss],
+            names[cols],
+            *self._point(own, opponent),
+            vector,
+            charge=self.seat,
+        )
+        return (h_theta, h_phi) if self.seat == "generator" else (h_phi, h_theta)

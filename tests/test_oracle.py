@@ -66,6 +66,34 @@ def test_hvp_blocks_match_the_quadratic():
     )
 
 
+def test_hvp_both_returns_both_row_blocks_for_one_hvp():
+    # −V for the discriminator: ∇_θ(∇_φ(−V)·v) = −Av, ∇_φ(∇_φ(−V)·v) = μv.
+    mu = 0.7
+    _game, m = _quadratic(mu)
+    th, ph = m.state.theta, m.state.phi
+    v = torch.randn(
+        2, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1)
+    )
+    A = m.instance["A"]
+    for seat, own, opp in (("generator", th, ph), ("discriminator", ph, th)):
+        view = m.oracle.view(seat)
+        before = m.oracle.ledger.cost(seat)
+        cols = "opponent" if seat == "generator" else "own"
+        h_own, h_opp = view.hvp_both(own, opp, v, loss="opponent", cols=cols)
+        assert m.oracle.ledger.cost(seat) - before == COSTS["hvp"]
+        h_theta, h_phi = (h_own, h_opp) if seat == "generator" else (h_opp, h_own)
+        expect_theta = -torch.einsum("bij,bj->bi", A, v)
+        if seat == "discriminator":  # its opponent's loss is V
+            expect_theta, expect_phi = -expect_theta, -mu * v
+        else:
+            expect_phi = mu * v
+        torch.testing.assert_close(h_theta, expect_theta)
+        torch.testing.assert_close(h_phi, expect_phi)
+        torch.testing.assert_close(
+            h_own, view.hvp(own, opp, v, loss="opponent", rows="own", cols=cols)
+        )
+
+
 def test_metrics_never_touch_the_ledger():
     game, m = _quadratic()
     before = m.oracle.ledger.copy()

@@ -1,0 +1,241 @@
+"""Proximal training (Farnia & Ozdaglar 2020): the critic solves a proximal inner problem.
+
+The proximal objective penalises the discriminator's deviation from an anchor φ
+(ALGORITHMS.md §2.1, λ/2 convention)::
+
+    V_prox^λ(θ, φ) = max_φ̃ [ V(θ, φ̃) − (λ/2)‖φ̃ − φ‖² ]
+
+One outer iteration (§2.2), played in the **sequential** env with the **discriminator
+first**:
+
+1. The critic (anchor φ_t) runs K_in ascent steps on the proximal inner problem,
+   ``φ̃^{k+1} = φ̃^k + α[∇_φV(θ_t, φ̃^k) − λ(φ̃^k − φ_t)]``, ``φ̃⁰ = φ_t``, and moves its
+   anchor ``φ_{t+1} = φ_t + r(φ̃^{K_in} − φ_t)`` with ``r = η_φλ`` (``anchor_rate``;
+   the envelope theorem gives ``∇_φV_prox = λ(φ̃* − φ)``).
+2. The generator observes ``(θ_t, φ_{t+1})`` and steps along the Danskin gradient
+   ``∇_θV_prox(θ_t, φ_t) = ∇_θV(θ_t, φ̃^{K_in})``. With ``r = 1`` the anchor *is* the
+   inner solution, so the observed gradient is that gradient (no extra query); with
+   ``r < 1`` the generator recovers ``φ̃ = φ_t + (φ_{t+1} − φ_t)/r`` from the anchor it
+   saw the round before and pays one gradient there.
+
+Convergence of this training does not certify a proximal equilibrium: on T4 with λ = 1
+and fast anchors it converges to ``(0, 0)``, which is λ-proximal only for λ ≤ 2/3
+(ALGORITHMS.md §2.2 warning, §8 T4); report the proximal gap
+(``infos["proximal_gap"]``, env option ``prox_lambda``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from agents.base import Observation, Solver, UpdateRule, constant_cost
+from gangames.errors import InvalidConfigError
+from gangames.oracle import SeatOracle
+from gangames.random import Stream
+
+__all__ = [
+    "ProximalGeneratorState",
+    "proximal",
+    "proximal_critic",
+    "proximal_generator",
+]
+
+
+def _positive(name: str, value: float) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not value > 0:
+        raise InvalidConfigError(f"{name} must be a positive number, got {value!r}")
+
+
+def _rate(anchor_rate: float) -> None:
+    _positive("anchor_rate", anchor_rate)
+    if anchor_rate > 1:  # r = η_φλ > 1 would overshoot the inner solution
+        raise InvalidConfigError(f"anchor_rate must be in (0, 1], got {anchor_rate!r}")
+
+
+def proximal_critic(
+    prox_lambda: float = 1.0,
+    inner_steps: int = 10,
+    inner_lr: float = 0.1,
+    anchor_rate: float = 1.0,
+) -> UpdateRule:
+    """The critic's rule: K_in proximal ascent steps, then an anchor move.
+
+    In the seat's own-loss terms (own loss ``g``; ``g = −V`` for the discriminator)::
+
+        φ̃⁰ = φ_t
+        φ̃^{k+1} = Π[ φ̃^k − α(∇_φ g(θ, φ̃^k) + λ(φ̃^k − φ_t)) ],   k < K_in
+        Δ = r (φ̃^{K_in} − φ_t)
+
+    ``Π`` is the seat's projection (free; the identity for unconstrained critics). The
+    first inner gradient is the observed one (``φ̃⁰ = φ_t``, where the penalty's
+    gradient vanishes).
+
+    Args:
+        prox_lambda: λ > 0.
+        inner_steps: K_in ≥ 1.
+        inner_lr: α (ALGORITHMS.md §2.2: ``α ≤ 1/(L_φ + λ)``).
+        anchor_rate: r = η_φλ ∈ (0, 1]; 1 moves the anchor to the inner solution.
+
+    Oracle cost per step: ``K_in − 1`` gradients.
+
+    Example:
+        >>> proximal_critic(1.0, inner_steps=20).cost(0)
+        19.0
+
+    References:
+        Farnia & Ozdaglar, ICML 2020 (see :func:`proximal`).
+    """
+    _positive("prox_lambda", prox_lambda)
+    _positive("inner_lr", inner_lr)
+    _rate(anchor_rate)
+    if (
+        isinstance(inner_steps, bool)
+        or not isinstance(inner_steps, int)
+        or inner_steps < 1
+    ):
+        raise InvalidConfigError(
+            f"inner_steps must be an int >= 1, got {inner_steps!r}"
+        )
+
+    def init(params: torch.Tensor, stream: Stream) -> tuple:
+        return ()
+
+    def update(
+        obs: Observation, state: tuple, oracle: SeatOracle
+    ) -> tuple[torch.Tensor, tuple]:
+        anchor = obs.own
+        inner = anchor
+        grad = obs.gradient
+        for k in range(inner_steps):
+            if k > 0:
+                grad = oracle.grad(inner, obs.opponent)
+            inner = oracle.project(
+                inner - inner_lr * (grad + prox_lambda * (inner - anchor))
+            )
+        return anchor_rate * (inner - anchor), state
+
+    return UpdateRule(
+        init,
+        update,
+        "proximal_critic",
+        constant_cost(float(inner_steps - 1)),
+        "sequential",
+    )
+
+
+class ProximalGeneratorState(NamedTuple):
+    """The opponent (critic anchor) the generator saw last round."""
+
+    previous: torch.Tensor | None  # (B, d_opp) φ_t; None before the first round
+
+
+def proximal_generator(lr: float = 0.1, anchor_rate: float = 1.0) -> UpdateRule:
+    """The generator's rule: a Danskin step at the critic's inner solution.
+
+    ``θ⁺ = θ − η ∇_θV(θ_t, φ̃)`` with ``φ̃`` the critic's inner solution:
+
+    * ``anchor_rate = 1``: ``φ̃ = φ_{t+1}`` is the observed opponent, and the step
+      uses the observed gradient (no extra query);
+    * ``anchor_rate = r < 1``: ``φ̃ = φ_t + (φ_{t+1} − φ_t)/r`` from the previous
+      opponent ``φ_t`` (kept in the state), one gradient at ``(θ_t, φ̃)``. In the very
+      first round no previous anchor has been seen: the rule steps along the observed
+      gradient at ``(θ_0, φ_1)`` (the partially moved anchor) and pays nothing extra.
+
+    The reconstruction is exact when the env applies the critic's move unchanged (no
+    projection of the anchor, no ``max_update`` clipping).
+
+    Args:
+        lr: η_θ.
+        anchor_rate: the critic's r (must match :func:`proximal_critic`).
+
+    Oracle cost per step: 0 if ``anchor_rate == 1`` or in the first round, else 1.
+
+    Example:
+        >>> rule = proximal_generator(0.1, anchor_rate=0.5)
+        >>> rule.cost(0), rule.cost(1)
+        (0.0, 1.0)
+
+    References:
+        Farnia & Ozdaglar, ICML 2020 (see :func:`proximal`).
+    """
+    _positive("lr", lr)
+    _rate(anchor_rate)
+    exact = anchor_rate == 1.0
+
+    def init(params: torch.Tensor, stream: Stream) -> ProximalGeneratorState:
+        return ProximalGeneratorState(None)
+
+    def update(
+        obs: Observation, state: ProximalGeneratorState, oracle: SeatOracle
+    ) -> tuple[torch.Tensor, ProximalGeneratorState]:
+        if exact or state.previous is None:
+            direction = obs.gradient
+        else:
+            inner = state.previous + (obs.opponent - state.previous) / anchor_rate
+            direction = oracle.grad(obs.own, inner)
+        return -lr * direction, ProximalGeneratorState(obs.opponent)
+
+    def cost(step: int) -> float:
+        return 0.0 if exact or step == 0 else 1.0
+
+    return UpdateRule(init, update, "proximal_generator", cost, "sequential")
+
+
+def proximal(
+    prox_lambda: float = 1.0,
+    inner_steps: int = 10,
+    inner_lr: float = 0.1,
+    lr_generator: float = 0.1,
+    anchor_rate: float = 1.0,
+) -> Solver:
+    """Proximal training (Farnia & Ozdaglar 2020), critic first in the sequential env.
+
+    One round (ALGORITHMS.md §2.2, penalty ``(λ/2)‖φ̃ − φ‖²``)::
+
+        φ̃⁰ = φ_t;  φ̃^{k+1} = φ̃^k + α[∇_φV(θ_t, φ̃^k) − λ(φ̃^k − φ_t)],  k < K_in
+        φ_{t+1} = φ_t + r (φ̃^{K_in} − φ_t)                   (r = η_φλ = anchor_rate)
+        θ_{t+1} = θ_t − η_θ ∇_θV(θ_t, φ̃^{K_in})             (Danskin)
+
+    The discriminator moves first (its rule: :func:`proximal_critic`), the generator
+    then observes ``(θ_t, φ_{t+1})`` (:func:`proximal_generator`). The λ/2 convention:
+    a penalty written ``‖φ̃ − φ‖²`` is ``prox_lambda = 2``.
+
+    Args:
+        prox_lambda: λ > 0 (λ → ∞ recovers Nash, λ → 0 minimax; Danskin is exact when
+            λ exceeds the critic's weak-concavity modulus). Paper values not
+            retrieved; sweep {0.1, 1, 10} (ALGORITHMS.md §2.2 [ours]).
+        inner_steps: K_in (5–20).
+        inner_lr: α ≤ 1/(L_φ + λ).
+        lr_generator: η_θ.
+        anchor_rate: r = η_φλ ∈ (0, 1]; 1 = the anchor jumps to the inner solution
+            ("K_in critic steps with a proximal regulariser, then one G step").
+
+    Oracle cost per round: critic ``K_in − 1`` beyond its observed gradient (K_in in
+    all), generator 0 (``anchor_rate = 1``; 1 otherwise after the first round) beyond
+    its observed gradient — ``K_in + 1`` gradients per round as in ALGORITHMS.md §10.
+
+    Example:
+        >>> import agents, gangames
+        >>> env = gangames.make("gangames/NonRealizableGAN-v0", order="sequential",
+        ...                     first="discriminator", max_steps=300)
+        >>> infos = agents.play(env, proximal(prox_lambda=1.0, inner_steps=20,
+        ...                                   inner_lr=0.3), seed=0)
+        >>> bool(abs(abs(env.match.state.theta[0, 0]) - 2**-0.5) < 1e-3)
+        True
+
+    References:
+        * Farnia & Ozdaglar, "Do GANs always have Nash equilibria?", ICML 2020
+          (arXiv 2002.09124).
+        * Sidheekh, Aimen & Krishnan, "On characterizing GAN convergence through
+          proximal duality gap", ICML 2021 — the proximal gap to monitor it with.
+    """
+    return Solver(
+        proximal_generator(lr_generator, anchor_rate),
+        proximal_critic(prox_lambda, inner_steps, inner_lr, anchor_rate),
+        "proximal",
+        order="sequential",
+        first="discriminator",
+    )
