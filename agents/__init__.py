@@ -33,3 +33,12 @@ __all__ = [
     "play",
     "register",
 ]
+
+# Mixed strategies (§4) and forward–backward methods (§5)
+from agents.forward_backward import fbf, srfb
+from agents.langevin import langevin, mirror_gan
+
+register("langevin", langevin)
+register("mirror_gan", mirror_gan)
+register("srfb", srfb)
+register("fbf", fbf)
