@@ -54,3 +54,12 @@ register("proximal", proximal)
 register("stackelberg", stackelberg)
 register("follow_the_ridge", follow_the_ridge)
 register("unrolled", unrolled)
+
+# Mixed strategies (§4) and forward–backward methods (§5)
+from agents.forward_backward import fbf, srfb
+from agents.langevin import langevin, mirror_gan
+
+register("langevin", langevin)
+register("mirror_gan", mirror_gan)
+register("srfb", srfb)
+register("fbf", fbf)

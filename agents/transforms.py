@@ -14,6 +14,7 @@ import torch
 
 from agents.base import Observation, Transform
 from gangames.errors import InvalidConfigError
+from gangames.game import Mixed
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
 
@@ -228,3 +229,139 @@ def scale_by_optimism() -> Transform:
         return 2.0 * updates - previous, OptimismState(updates, state.steps + 1)
 
     return Transform(init, update)
+
+# ---- Projections, weight decay and particle scaling (ALGORITHMS.md §4.4, §5) ------
+
+Projection = Callable[[torch.Tensor], torch.Tensor]
+"""A Euclidean projection of ``(B, d)`` points, row by row (a backward step)."""
+
+
+def _positive_radius(radius: float) -> float:
+    if isinstance(radius, bool) or not isinstance(radius, (int, float)):
+        raise InvalidConfigError(f"radius must be a number, got {radius!r}")
+    if not radius > 0:
+        raise InvalidConfigError(f"radius must be positive, got {radius!r}")
+    return float(radius)
+
+
+def project_box(radius: float) -> Projection:
+    """Projection onto the box ``[−r, r]^d``: a coordinate clamp (WGAN weight clipping)."""
+    r = _positive_radius(radius)
+    return lambda x: x.clamp(-r, r)
+
+
+def project_ball(radius: float) -> Projection:
+    """Projection onto the Euclidean ball ``‖x‖₂ ≤ r``: ``x · min(1, r/‖x‖)``."""
+    r = _positive_radius(radius)
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+        # r / max(‖x‖, r) = min(1, r/‖x‖) and never divides by zero.
+        return x * (r / torch.maximum(norm, torch.full_like(norm, r)))
+
+    return fn
+
+
+def project_l1_ball(radius: float) -> Projection:
+    """Projection onto the ℓ1 ball ``‖x‖₁ ≤ r`` by sorting (Duchi et al., ICML 2008).
+
+    With ``u = |x|`` sorted decreasingly, ``ρ = max{j : u_j > (Σ_{i≤j} u_i − r)/j}`` and
+    ``τ = (Σ_{i≤ρ} u_i − r)/ρ``, the projection is ``sign(x)·max(|x| − τ, 0)``; points
+    already inside are returned unchanged. Batched over rows, no host sync.
+
+    References:
+        J. Duchi, S. Shalev-Shwartz, Y. Singer, T. Chandra. "Efficient projections onto
+        the ℓ1-ball for learning in high dimensions." ICML 2008.
+    """
+    r = _positive_radius(radius)
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        a = x.abs()
+        u, _ = a.sort(dim=-1, descending=True)
+        css = u.cumsum(dim=-1) - r
+        j = torch.arange(1, x.shape[-1] + 1, device=x.device, dtype=x.dtype)
+        # The condition holds for j = 1..ρ and fails after it, so ρ = its count (≥ 1
+        # whenever ‖x‖₁ > r, the only case where the result is used).
+        rho = (u - css / j > 0).sum(dim=-1, keepdim=True).clamp(min=1)
+        tau = css.gather(-1, rho - 1) / rho.to(x.dtype)
+        shrunk = x.sign() * (a - tau).clamp(min=0)
+        inside = a.sum(dim=-1, keepdim=True) <= r
+        return torch.where(inside, x, shrunk)
+
+    return fn
+
+
+def projection(kind: str | None, radius: float = 1.0) -> Projection | None:
+    """The projection named ``kind``: ``None``, ``"box"``, ``"ball"`` or ``"l1"``."""
+    makers = {"box": project_box, "ball": project_ball, "l1": project_l1_ball}
+    if kind is None:
+        return None
+    if kind not in makers:
+        raise InvalidConfigError(
+            f"projection must be None, 'box', 'ball' or 'l1', got {kind!r}"
+        )
+    return makers[kind](radius)
+
+
+def project(fn: Projection | None = None) -> Transform:
+    """Backward step: turn a proposed update Δ into ``Π(x + Δ) − x``.
+
+    ``Π = Π_game ∘ fn``: the rule's own projection ``fn`` (if any) followed by the
+    seat's feasible set (``oracle.project``, free), so the result is always feasible
+    for the game. The composition is the projection onto the intersection when one set
+    contains the other or both are boxes (the cases in ALGORITHMS.md §5).
+    """
+
+    def update(updates, state, obs, oracle):
+        target = obs.own + updates
+        if fn is not None:
+            target = fn(target)
+        return oracle.project(target) - obs.own, state
+
+    return Transform(_stateless, update)
+
+
+def add_decayed_weights(weight: float) -> Transform:
+    """Add ``weight · x`` to the direction (the gradient of ``(weight/2)‖x‖²``).
+
+    A Gaussian prior ``N(0, σ₀²I)`` at temperature τ is ``weight = τ/σ₀²``.
+    """
+
+    def update(updates, state, obs, oracle):
+        return updates + weight * obs.own, state
+
+    return Transform(_stateless, update)
+
+
+def particle_count(oracle: SeatOracle) -> int:
+    """K of the seat's game if it is a mixed lift (:class:`gangames.game.Mixed`), else 1."""
+    game = oracle.game
+    return game.particles if isinstance(game, Mixed) else 1
+
+
+def scale_by_particles() -> Transform:
+    """Multiply by K, the number of particles of a mixed game (1 for a pure game).
+
+    In the lift ``V(ν, μ) = (1/K²) Σ_{i,j} V(θ_i, φ_j)`` the gradient with respect to
+    particle ``θ_i`` is ``(1/K²) Σ_j ∇_θV(θ_i, φ_j)``; times K it is the particle's
+    mean-field drift ``(1/K) Σ_j ∇_θV(θ_i, φ_j)`` (ALGORITHMS.md §4.4), so the step
+    size means the same thing whatever K is.
+    """
+
+    def update(updates, state, obs, oracle):
+        return particle_count(oracle) * updates, state
+
+    return Transform(_stateless, update)
+
+
+__all__ += [
+    "Projection",
+    "add_decayed_weights",
+    "particle_count",
+    "project",
+    "project_ball",
+    "project_box",
+    "project_l1_ball",
+    "projection",
+    "scale_by_particles",
+]
