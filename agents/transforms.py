@@ -230,6 +230,7 @@ def scale_by_optimism() -> Transform:
 
     return Transform(init, update)
 
+
 # ---- Projections, weight decay and particle scaling (ALGORITHMS.md §4.4, §5) ------
 
 Projection = Callable[[torch.Tensor], torch.Tensor]
