@@ -27,7 +27,8 @@ Infos                  ``value``, ``duality_gap``, ``exploitability_generator``,
                        ``oracle_calls`` (gradient-equivalents per seat),
                        ``gap_estimator``, ``gap_estimate_step`` (round of the
                        latest estimate, where estimated), ``diverged``, ``step``,
-                       and the game's quality metrics (``quality_*``) if it has any
+                       and the game's sample-quality metrics if it has any
+                       (``Game.quality``: e.g. ``modes_covered``, ``mmd2``)
 Episode end            truncation at ``max_steps`` rounds, when a seat's oracle cost
                        reaches ``budget``, or when every instance diverged
 =====================  ==========================================================
@@ -531,6 +532,10 @@ class _Session:
             for name, val in mt._asdict().items()
             if val is not None and not name.startswith("proximal_exploitability")
         }
+        if self.config.full_infos:
+            with torch.no_grad():  # the game's sample-quality metrics, uncharged
+                quality = m.game.quality(m.instance, m.state.theta)
+            out.update({name: self.export(val) for name, val in quality.items()})
         out["diverged"] = self.export(m.state.diverged)
         out["oracle_calls"] = m.oracle.ledger.costs()
         out["gap_estimator"] = m.game.gap_estimator

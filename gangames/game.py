@@ -27,6 +27,8 @@ needs it is left out):
   objective ``V_prox^λ(θ, φ) = max_φ̃ V(θ, φ̃) − (λ/2)‖φ̃ − φ‖²`` (Farnia & Ozdaglar,
   2020) and its minimum over θ.
 * :meth:`Game.equilibrium_distance` — distance to the known equilibrium set.
+* :meth:`Game.cloud_quality` — sample-quality metrics of the generator (modes covered,
+  classes covered, MMD², …) that the env adds to ``infos``.
 
 Non-zero-sum losses (ALGORITHMS.md §0: each player minimises its own ``f``). A GAN
 trained with the non-saturating generator loss or a gradient penalty is not zero-sum:
@@ -352,6 +354,18 @@ class Game:
         """Distance of particle clouds ``(B, K, d)`` to the known mixed equilibrium, or ``None``."""
         return None
 
+    def quality(
+        self, instance: Instance, theta: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Sample-quality metrics of the generator ``(B, d_G)``: name → ``(B,)``."""
+        return self.cloud_quality(instance, theta.unsqueeze(1))
+
+    def cloud_quality(
+        self, instance: Instance, theta_cloud: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Quality metrics of a generator cloud ``(B, K, d_G)`` (none by default)."""
+        return {}
+
     def replace(self, **changes: object) -> Game:
         """A copy of this game with some configuration fields changed."""
         return dataclasses.replace(self, **changes)
@@ -545,6 +559,11 @@ class Mixed(Game):
         return self.base.cloud_best_response_value(
             instance, responder, self.cloud(opp_seat, opponent)
         )
+
+    def quality(
+        self, instance: Instance, theta: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        return self.base.cloud_quality(instance, self.cloud("generator", theta))
 
     def equilibrium_distance(
         self, instance: Instance, theta: torch.Tensor, phi: torch.Tensor

@@ -91,6 +91,7 @@ class NeuralGAN(Game):
     estimate_gaps: ClassVar[bool] = True
     gap_estimator: ClassVar[str] = "none (no closed form; the env's budgeted estimator)"
     data_dim: ClassVar[int] = 2
+    quality_samples: ClassVar[int] = 2500
 
     latent_dim: int = 8
     width: int = 128
@@ -150,24 +151,35 @@ class NeuralGAN(Game):
         return out
 
     # ---- data ------------------------------------------------------------------------
-    def sample_real(self, instance: Instance, stream: Stream, n: int) -> torch.Tensor:
-        """``n`` real samples per instance, ``(B, n, data_dim)``."""
+    def sample_real(
+        self, instance: Instance, stream: Stream, n: int, *, held_out: bool = False
+    ) -> torch.Tensor:
+        """``n`` real samples per instance, ``(B, n, data_dim)``.
+
+        ``held_out=True`` draws the evaluation set (from a held-out split where the
+        data set is finite).
+        """
         raise NotImplementedError(f"{type(self).__name__} must define sample_real()")
 
     def data_instance(self, stream: Stream, dtype: torch.dtype) -> Instance:
         """The data-set part of an instance (e.g. mixture means)."""
         raise NotImplementedError(f"{type(self).__name__} must define data_instance()")
 
-    def _draw(self, instance: Instance, stream: Stream, n: int) -> Instance:
-        x = self.sample_real(instance, stream, n)
+    def _draw(
+        self, instance: Instance, stream: Stream, n: int, held_out: bool = False
+    ) -> Instance:
+        x = self.sample_real(instance, stream, n, held_out=held_out)
         z = stream.normal((n, self.latent_dim), dtype=x.dtype)
         eps = stream.uniform((n, 1), dtype=x.dtype)
         return {"x": x, "z": z, "eps": eps}
 
     def sample_instance(self, stream: Stream, dtype: torch.dtype) -> Instance:
         inst = self.data_instance(stream.fork(1), dtype)
-        held_out = self._draw(inst, stream.fork(2), self.eval_size)
+        held_out = self._draw(inst, stream.fork(2), self.eval_size, held_out=True)
         inst.update({f"eval_{k}": v for k, v in held_out.items()})
+        inst["quality_z"] = stream.fork(3).normal(
+            (self.quality_samples, self.latent_dim), dtype=dtype
+        )
         return inst
 
     def sample_data(self, instance: Instance, stream: Stream) -> Instance | None:
@@ -176,6 +188,21 @@ class NeuralGAN(Game):
     def eval_data(self, instance: Instance) -> Instance:
         """The held-out evaluation set (what ``data=None`` means)."""
         return {k: instance[f"eval_{k}"] for k in ("x", "z", "eps")}
+
+    # ---- quality -----------------------------------------------------------------------
+    def cloud_quality(
+        self, instance: Instance, theta_cloud: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Quality metrics of ``quality_samples`` generated samples (fixed latents)."""
+        with torch.no_grad():
+            samples = self.generate(theta_cloud, instance["quality_z"])
+            return self.sample_quality(instance, samples)
+
+    def sample_quality(
+        self, instance: Instance, samples: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Quality metrics of generated ``samples`` ``(B, n, data_dim)`` (none here)."""
+        return {}
 
     # ---- parameters ------------------------------------------------------------------
     def init_params(

@@ -40,6 +40,11 @@ of :mod:`gangames.estimators` (a lower bound, labelled in ``infos``), and report
 VEEGAN quality metrics of :mod:`gangames.quality` (modes covered, % high-quality
 samples, KL of the mode histogram to uniform).
 
+Quality metrics (``infos``; :mod:`gangames.quality`, VEEGAN's definitions on 2,500
+samples from fixed latents): ``modes_covered`` (modes that are the nearest mode of a
+sample within 3 std), ``high_quality_pct`` (% of samples within 3 std of a mode) and
+``mode_kl`` (KL of the high-quality samples' mode histogram to uniform).
+
 Instances: the mixture is fixed; an instance holds the means ``(B, M, 2)``, the held-out
 evaluation set (``eval_size`` real samples, latents and interpolation weights) and the
 2,500 latents of the quality metrics, all drawn from the instance's keyed stream.
@@ -86,6 +91,7 @@ import torch
 
 from gangames.errors import InvalidConfigError
 from gangames.games._neural import NeuralGAN
+from gangames.quality import mode_quality
 from gangames.random import Stream
 from gangames.types import Instance
 
@@ -93,7 +99,6 @@ __all__ = ["MIXTURES", "MixtureGAN", "mixture_means"]
 
 MIXTURES = ("ring", "grid")
 _DEFAULT_STD = {"ring": 0.02, "grid": 0.05}
-QUALITY_SAMPLES = 2500  # VEEGAN's sample count for the mode metrics
 
 
 def mixture_means(mixture: str) -> torch.Tensor:
@@ -121,6 +126,7 @@ class MixtureGAN(NeuralGAN):
     """
 
     data_dim: ClassVar[int] = 2
+    quality_samples: ClassVar[int] = 2500  # VEEGAN's sample count for the mode metrics
 
     mixture: str = "ring"
     std: float | None = None
@@ -148,13 +154,11 @@ class MixtureGAN(NeuralGAN):
 
     def data_instance(self, stream: Stream, dtype: torch.dtype) -> Instance:
         means = mixture_means(self.mixture).to(device=stream.device, dtype=dtype)
-        z = stream.normal((QUALITY_SAMPLES, self.latent_dim), dtype=dtype)
-        return {
-            "means": means.expand(stream.batch, *means.shape).clone(),
-            "quality_z": z,
-        }
+        return {"means": means.expand(stream.batch, *means.shape).clone()}
 
-    def sample_real(self, instance: Instance, stream: Stream, n: int) -> torch.Tensor:
+    def sample_real(
+        self, instance: Instance, stream: Stream, n: int, *, held_out: bool = False
+    ) -> torch.Tensor:
         means = instance["means"]  # (B, M, 2)
         count = means.shape[-2]
         u = stream.uniform((n,), dtype=torch.float64)
@@ -162,3 +166,14 @@ class MixtureGAN(NeuralGAN):
         centre = torch.gather(means, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
         noise = stream.normal((n, 2), dtype=means.dtype)
         return centre + self.mode_std * noise
+
+    def sample_quality(
+        self, instance: Instance, samples: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """VEEGAN's metrics (:func:`gangames.quality.mode_quality`) of 2,500 samples."""
+        q = mode_quality(samples, instance["means"], self.mode_std)
+        return {
+            "modes_covered": q.modes_covered,
+            "high_quality_pct": q.high_quality,
+            "mode_kl": q.mode_kl,
+        }

@@ -272,3 +272,30 @@ def test_every_agent_plays_a_short_match(name):
     finite = torch.isfinite(torch.as_tensor(last["duality_gap"]))
     assert bool((finite | torch.as_tensor(last["diverged"])).all())
     assert "lower bound" in last["gap_estimator"]
+
+
+def test_quality_of_a_collapsed_generator_and_in_infos():
+    game = small(mixture="grid")
+    m = new_match(game, [0, 1], dtype=torch.float64)
+    # every weight 0 and output bias at mode 7: a generator collapsed on one mode
+    theta = torch.zeros_like(m.state.theta)
+    bias = game.layouts()["generator"].slices()["layer2.bias"]
+    theta[:, bias] = m.instance["means"][:, 7]
+    q = game.quality(m.instance, theta)
+    assert q["modes_covered"].tolist() == [1, 1]
+    assert q["high_quality_pct"].tolist() == [100.0, 100.0]
+    assert torch.allclose(
+        q["mode_kl"], torch.full((2,), math.log(25), dtype=torch.float64)
+    )
+    lifted = gangames.mixed(game, particles=2)
+    cloud = torch.stack([theta, theta.clone()], dim=1)
+    cloud[:, 1, bias] = m.instance["means"][:, 3]  # second particle on mode 3
+    q2 = lifted.quality(m.instance, lifted.uncloud("generator", cloud))
+    assert q2["modes_covered"].tolist() == [2, 2]
+    assert torch.allclose(
+        q2["mode_kl"], torch.full((2,), math.log(25 / 2), dtype=torch.float64)
+    )
+    env = gangames.make("gangames/MixtureGAN-v0", batch=2, **SMALL)
+    _, infos = env.reset(seed=0)
+    for key in ("modes_covered", "high_quality_pct", "mode_kl"):
+        assert infos["generator"][key].shape == (2,)
