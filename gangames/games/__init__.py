@@ -45,9 +45,10 @@ register("gangames/CovarianceGAN-v0", CovarianceGAN)
 register("gangames/GaussianWGAN-v0", GaussianWGAN)
 
 # ---- neural GANs (T9, T10): MLP players, budgeted gap estimates, quality metrics ----
+from gangames.games.digits import DigitsGAN  # noqa: E402
 from gangames.games.mixture import MixtureGAN  # noqa: E402
 
-__all__ += ["MixtureGAN"]
+__all__ += ["DigitsGAN", "MixtureGAN"]
 
 # Mode collapse on a 2-D Gaussian mixture (T9). Registered with a cheap gap estimator
 # (a lower bound, labelled in infos); pass estimator=EstimatorConfig() for the
@@ -57,6 +58,16 @@ register(
     "gangames/MixtureGAN-v0",
     MixtureGAN,
     width=64,
+    estimator=_CHEAP_ESTIMATOR,
+    estimate_every=50,
+)
+
+# Samples of handwritten digits from scikit-learn's bundled 8×8 set (T10).
+register(
+    "gangames/DigitsGAN-v0",
+    DigitsGAN,
+    width=64,
+    eval_size=256,
     estimator=_CHEAP_ESTIMATOR,
     estimate_every=50,
 )
