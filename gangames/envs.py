@@ -59,6 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gymnasium
@@ -210,6 +211,14 @@ class _Session:
             else (EstimatorConfig() if game.estimate_gaps else None)
         )
         self._estimate: tuple[int, Estimate] | None = None
+        if (
+            config.render_mode is not None
+            and config.render_mode not in game.render_modes
+        ):
+            raise InvalidConfigError(
+                f"render_mode {config.render_mode!r}: {type(game).__name__} supports "
+                f"{[None, *game.render_modes]}"
+            )
         self._check_reward_support()
         lead = () if config.batch is None else (config.batch,)
         f = config.numpy_dtype
@@ -581,7 +590,20 @@ class _Session:
             out if self.config.batch is not None else {k: v[0] for k, v in out.items()}
         )
 
-    def render(self) -> str | None:
+    def render_rgb(self) -> np.ndarray:
+        """The game's image of instance 0 at the current point."""
+        m = self.require_match()
+        image = m.game.render_rgb(m.instance, m.state.theta)
+        if image is None:
+            raise InvalidConfigError(
+                f"{type(m.game).__name__} cannot draw itself (render modes: "
+                f"{list(m.game.render_modes)})"
+            )
+        return image
+
+    def render(self) -> str | np.ndarray | None:
+        if self.config.render_mode == "rgb_array" and self.match is not None:
+            return self.render_rgb()
         if self.config.render_mode != "ansi" or self.match is None:
             return None
         mt = self.metrics()
@@ -598,7 +620,7 @@ class _Common:
 
     _session: _Session
     metadata: dict[str, Any] = {  # noqa: RUF012  (PettingZoo sets it per instance)
-        "render_modes": [None, "ansi"],
+        "render_modes": [None, "ansi", "rgb_array"],
         "is_parallelizable": True,
     }
 
@@ -646,9 +668,18 @@ class _Common:
         """
         self._session.declare_diverged(rows)
 
-    def render(self) -> str | None:
-        """With ``render_mode="ansi"``: a line with the step and the main metrics."""
+    def render(self) -> str | np.ndarray | None:
+        """``"ansi"``: a line of metrics; ``"rgb_array"``: the game's image (H, W, 3).
+
+        The image shows instance 0 (``uint8``); games list it in ``render_modes``.
+        """
         return self._session.render()
+
+    def save_png(self, path: str) -> Path:
+        """Write the game's image of instance 0 (as ``rgb_array`` renders it) as PNG."""
+        from gangames.render import save_png
+
+        return save_png(self._session.render_rgb(), path)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -29,6 +29,8 @@ needs it is left out):
 * :meth:`Game.equilibrium_distance` — distance to the known equilibrium set.
 * :meth:`Game.cloud_quality` — sample-quality metrics of the generator (modes covered,
   classes covered, MMD², …) that the env adds to ``infos``.
+* :meth:`Game.render_cloud_rgb` — an image of one instance (``render_mode="rgb_array"``;
+  :attr:`Game.render_modes` lists ``"rgb_array"`` where it is defined).
 
 Non-zero-sum losses (ALGORITHMS.md §0: each player minimises its own ``f``). A GAN
 trained with the non-saturating generator loss or a gradient penalty is not zero-sum:
@@ -52,6 +54,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 
 from gangames.random import Stream
@@ -155,11 +158,13 @@ class Game:
             for with the budgeted estimator of :mod:`gangames.estimators` by default
             (neural games); other games use it only when the env is given
             ``estimator=…``.
+        render_modes: the env render modes the game supports besides ``None``.
     """
 
     stochastic: ClassVar[bool] = False
     zero_sum: ClassVar[bool] = True
     estimate_gaps: ClassVar[bool] = False
+    render_modes: ClassVar[tuple[str, ...]] = ("ansi",)
     divergence_threshold: ClassVar[float] = 1e6
     gap_estimator: ClassVar[str] = "exact"
     gradient_noise: ClassVar[float] = 0.0
@@ -366,6 +371,18 @@ class Game:
         """Quality metrics of a generator cloud ``(B, K, d_G)`` (none by default)."""
         return {}
 
+    def render_rgb(
+        self, instance: Instance, theta: torch.Tensor, row: int = 0
+    ) -> np.ndarray | None:
+        """An ``(H, W, 3)`` ``uint8`` image of instance ``row`` (``None``: cannot draw)."""
+        return self.render_cloud_rgb(instance, theta.unsqueeze(1), row)
+
+    def render_cloud_rgb(
+        self, instance: Instance, theta_cloud: torch.Tensor, row: int = 0
+    ) -> np.ndarray | None:
+        """An image of a generator cloud ``(B, K, d_G)`` (none by default)."""
+        return None
+
     def replace(self, **changes: object) -> Game:
         """A copy of this game with some configuration fields changed."""
         return dataclasses.replace(self, **changes)
@@ -564,6 +581,15 @@ class Mixed(Game):
         self, instance: Instance, theta: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         return self.base.cloud_quality(instance, self.cloud("generator", theta))
+
+    @property
+    def render_modes(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.base.render_modes
+
+    def render_rgb(
+        self, instance: Instance, theta: torch.Tensor, row: int = 0
+    ) -> np.ndarray | None:
+        return self.base.render_cloud_rgb(instance, self.cloud("generator", theta), row)
 
     def equilibrium_distance(
         self, instance: Instance, theta: torch.Tensor, phi: torch.Tensor

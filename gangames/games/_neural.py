@@ -89,6 +89,7 @@ class NeuralGAN(Game):
 
     stochastic: ClassVar[bool] = True
     estimate_gaps: ClassVar[bool] = True
+    render_modes: ClassVar[tuple[str, ...]] = ("ansi", "rgb_array")
     gap_estimator: ClassVar[str] = "none (no closed form; the env's budgeted estimator)"
     data_dim: ClassVar[int] = 2
     quality_samples: ClassVar[int] = 2500

@@ -33,6 +33,9 @@ all real digits (scikit-learn, L-BFGS, deterministic; cached in-process) labels 
 Gaussian-kernel MMD² to the 300 held-out real digits, bandwidth the median pairwise
 distance of the real digits.
 
+Render: ``render_mode="rgb_array"`` draws 64 generated digits of instance 0 (fixed
+latents) as an 8×8 grid; ``env.save_png(path)`` writes it.
+
 Arguments:
     latent_dim: latent dimension (default 16).
     width: hidden width of both networks.
@@ -66,6 +69,7 @@ import torch
 from gangames.games._neural import NeuralGAN
 from gangames.quality import class_quality, mmd2
 from gangames.random import Stream
+from gangames.render import tile
 from gangames.types import Instance
 
 __all__ = ["DigitsGAN", "digit_classifier", "digits"]
@@ -156,6 +160,16 @@ class DigitsGAN(NeuralGAN):
         u = stream.uniform((n,), dtype=torch.float64).to(split.device)
         pos = (u * split.shape[-1]).long().clamp(max=split.shape[-1] - 1)
         return self._rows(instance, torch.gather(split, 1, pos))
+
+    def render_cloud_rgb(
+        self, instance: Instance, theta_cloud: torch.Tensor, row: int = 0
+    ) -> np.ndarray | None:
+        """An 8×8 grid of generated digits (fixed latents) of instance ``row``."""
+        with torch.no_grad():
+            fake = self.generate(
+                theta_cloud[row : row + 1], instance["quality_z"][row : row + 1, :64]
+            )
+        return tile(fake[0].reshape(-1, 8, 8).cpu().numpy(), cols=8)
 
     def sample_quality(
         self, instance: Instance, samples: torch.Tensor

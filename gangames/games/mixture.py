@@ -45,6 +45,9 @@ samples from fixed latents): ``modes_covered`` (modes that are the nearest mode 
 sample within 3 std), ``high_quality_pct`` (% of samples within 3 std of a mode) and
 ``mode_kl`` (KL of the high-quality samples' mode histogram to uniform).
 
+Render: ``render_mode="rgb_array"`` draws instance 0's held-out data (grey), the mode
+centres (blue) and 1,000 generated samples (red); ``env.save_png(path)`` writes it.
+
 Instances: the mixture is fixed; an instance holds the means ``(B, M, 2)``, the held-out
 evaluation set (``eval_size`` real samples, latents and interpolation weights) and the
 2,500 latents of the quality metrics, all drawn from the instance's keyed stream.
@@ -87,12 +90,14 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 
 from gangames.errors import InvalidConfigError
 from gangames.games._neural import NeuralGAN
 from gangames.quality import mode_quality
 from gangames.random import Stream
+from gangames.render import scatter
 from gangames.types import Instance
 
 __all__ = ["MIXTURES", "MixtureGAN", "mixture_means"]
@@ -166,6 +171,24 @@ class MixtureGAN(NeuralGAN):
         centre = torch.gather(means, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
         noise = stream.normal((n, 2), dtype=means.dtype)
         return centre + self.mode_std * noise
+
+    def render_cloud_rgb(
+        self, instance: Instance, theta_cloud: torch.Tensor, row: int = 0
+    ) -> np.ndarray | None:
+        """Held-out data (grey), mode centres (blue) and 1,000 generated samples (red)."""
+        with torch.no_grad():
+            fake = self.generate(
+                theta_cloud[row : row + 1], instance["quality_z"][row : row + 1, :1000]
+            )
+        half = 3.0 if self.mixture == "ring" else 5.5
+        return scatter(
+            [
+                (instance["eval_x"][row].cpu().numpy(), (170, 170, 170)),
+                (fake[0].cpu().numpy(), (214, 39, 40)),
+                (instance["means"][row].cpu().numpy(), (31, 119, 180)),
+            ],
+            (-half, half, -half, half),
+        )
 
     def sample_quality(
         self, instance: Instance, samples: torch.Tensor
