@@ -482,7 +482,10 @@ class _Session:
         oracle's ledger and draw from their own stream fork, so they change neither
         the costs nor the minibatches of play.
         """
-        need_dg = mt.duality_gap is None
+        # The duality gap is needed for the reward "gap" and for full infos only.
+        need_dg = mt.duality_gap is None and (
+            self.config.full_infos or self.config.reward == "gap"
+        )
         need_prox = proximal and mt.proximal_gap is None
         if self.estimator is None or not (need_dg or need_prox):
             return mt

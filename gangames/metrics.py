@@ -150,9 +150,14 @@ def evaluate(
         extras: compute the gradient norm and the distance (else ``None``).
     """
     with torch.no_grad():
-        if exact is None:
-            exact = game.value_and_loss_gradients(instance, theta, phi, None)
-        v, g_theta, g_phi = exact
+        grads: tuple[torch.Tensor, torch.Tensor] | None = None
+        if exact is not None:
+            v, grads = exact[0], (exact[1], exact[2])
+        elif extras:
+            v, g_t, g_p = game.value_and_loss_gradients(instance, theta, phi, None)
+            grads = (g_t, g_p)
+        else:  # only the value is needed: no backward pass (lean envs, neural games)
+            v = game.value(instance, theta, phi, None)
         psi = game.best_response_value(instance, "generator", phi)
         best = game.best_response_value(instance, "discriminator", theta)
         e_g = None if psi is None else (v - psi).clamp_min(0.0)
@@ -174,8 +179,8 @@ def evaluate(
             proximal_gap=prox,
             proximal_exploitability_generator=pe_g,
             proximal_exploitability_discriminator=pe_d,
-            grad_norm=torch.cat([g_theta, g_phi], dim=-1).norm(dim=-1)
-            if extras
+            grad_norm=torch.cat(grads, dim=-1).norm(dim=-1)
+            if extras and grads is not None
             else None,
             distance=game.equilibrium_distance(instance, theta, phi)
             if extras

@@ -31,7 +31,8 @@ bounded above in φ for every loss (``≤ 0`` for the log losses; the clip box a
 penalty bound the critics), so the exploitabilities are finite.
 
 Minibatches: :meth:`NeuralGAN.sample_data` draws ``minibatch`` real samples, as many
-latents (and ε for the penalty) from the oracle's keyed stream, so instance ``b`` of a
+latents (and ε for the penalty) from the oracle's keyed stream (two draws: uniforms
+and normals), so instance ``b`` of a
 batch sees the same numbers as a single run. ``data=None`` (the metrics' "exact"
 value) is the instance's fixed held-out evaluation set of ``eval_size`` samples.
 
@@ -93,6 +94,7 @@ class NeuralGAN(Game):
     gap_estimator: ClassVar[str] = "none (no closed form; the env's budgeted estimator)"
     data_dim: ClassVar[int] = 2
     quality_samples: ClassVar[int] = 2500
+    real_noise_dim: ClassVar[int] = 0
 
     latent_dim: int = 8
     width: int = 128
@@ -152,15 +154,21 @@ class NeuralGAN(Game):
         return out
 
     # ---- data ------------------------------------------------------------------------
-    def sample_real(
-        self, instance: Instance, stream: Stream, n: int, *, held_out: bool = False
+    def real_samples(
+        self,
+        instance: Instance,
+        u: torch.Tensor,
+        noise: torch.Tensor,
+        *,
+        held_out: bool = False,
     ) -> torch.Tensor:
-        """``n`` real samples per instance, ``(B, n, data_dim)``.
+        """Real samples ``(B, n, data_dim)`` from uniforms ``u`` ``(B, n)`` (float64)
+        and standard normals ``noise`` ``(B, n, real_noise_dim)``.
 
         ``held_out=True`` draws the evaluation set (from a held-out split where the
         data set is finite).
         """
-        raise NotImplementedError(f"{type(self).__name__} must define sample_real()")
+        raise NotImplementedError(f"{type(self).__name__} must define real_samples()")
 
     def data_instance(self, stream: Stream, dtype: torch.dtype) -> Instance:
         """The data-set part of an instance (e.g. mixture means)."""
@@ -169,13 +177,22 @@ class NeuralGAN(Game):
     def _draw(
         self, instance: Instance, stream: Stream, n: int, held_out: bool = False
     ) -> Instance:
-        x = self.sample_real(instance, stream, n, held_out=held_out)
-        z = stream.normal((n, self.latent_dim), dtype=x.dtype)
-        eps = stream.uniform((n, 1), dtype=x.dtype)
-        return {"x": x, "z": z, "eps": eps}
+        # Two keyed draws per minibatch (uniforms, normals), split by column: each
+        # draw costs a hash pass, so fewer, wider draws are faster.
+        dtype = instance["_batch"].dtype
+        gp = self.loss == "wgan_gp"
+        u = stream.uniform((n, 2 if gp else 1), dtype=torch.float64)
+        k = self.real_noise_dim
+        g = stream.normal((n, k + self.latent_dim), dtype=dtype)
+        x = self.real_samples(instance, u[..., 0], g[..., :k], held_out=held_out)
+        data = {"x": x, "z": g[..., k:]}
+        if gp:
+            data["eps"] = u[..., 1:2].to(dtype)
+        return data
 
     def sample_instance(self, stream: Stream, dtype: torch.dtype) -> Instance:
         inst = self.data_instance(stream.fork(1), dtype)
+        inst["_batch"] = torch.zeros(stream.batch, dtype=dtype, device=stream.device)
         held_out = self._draw(inst, stream.fork(2), self.eval_size, held_out=True)
         inst.update({f"eval_{k}": v for k, v in held_out.items()})
         inst["quality_z"] = stream.fork(3).normal(
@@ -188,7 +205,11 @@ class NeuralGAN(Game):
 
     def eval_data(self, instance: Instance) -> Instance:
         """The held-out evaluation set (what ``data=None`` means)."""
-        return {k: instance[f"eval_{k}"] for k in ("x", "z", "eps")}
+        return {
+            k: instance[f"eval_{k}"]
+            for k in ("x", "z", "eps")
+            if f"eval_{k}" in instance
+        }
 
     # ---- quality -----------------------------------------------------------------------
     def cloud_quality(

@@ -153,12 +153,17 @@ class DigitsGAN(NeuralGAN):
             images, 1, rows.unsqueeze(-1).expand(*rows.shape, images.shape[-1])
         )
 
-    def sample_real(
-        self, instance: Instance, stream: Stream, n: int, *, held_out: bool = False
+    def real_samples(
+        self,
+        instance: Instance,
+        u: torch.Tensor,
+        noise: torch.Tensor,
+        *,
+        held_out: bool = False,
     ) -> torch.Tensor:
         split = instance["held_out_rows" if held_out else "train_rows"]
-        u = stream.uniform((n,), dtype=torch.float64).to(split.device)
-        pos = (u * split.shape[-1]).long().clamp(max=split.shape[-1] - 1)
+        pos = (u.to(split.device) * split.shape[-1]).long()
+        pos = pos.clamp(max=split.shape[-1] - 1)
         return self._rows(instance, torch.gather(split, 1, pos))
 
     def render_cloud_rgb(

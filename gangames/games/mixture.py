@@ -132,6 +132,7 @@ class MixtureGAN(NeuralGAN):
 
     data_dim: ClassVar[int] = 2
     quality_samples: ClassVar[int] = 2500  # VEEGAN's sample count for the mode metrics
+    real_noise_dim: ClassVar[int] = 2
 
     mixture: str = "ring"
     std: float | None = None
@@ -161,15 +162,18 @@ class MixtureGAN(NeuralGAN):
         means = mixture_means(self.mixture).to(device=stream.device, dtype=dtype)
         return {"means": means.expand(stream.batch, *means.shape).clone()}
 
-    def sample_real(
-        self, instance: Instance, stream: Stream, n: int, *, held_out: bool = False
+    def real_samples(
+        self,
+        instance: Instance,
+        u: torch.Tensor,
+        noise: torch.Tensor,
+        *,
+        held_out: bool = False,
     ) -> torch.Tensor:
         means = instance["means"]  # (B, M, 2)
         count = means.shape[-2]
-        u = stream.uniform((n,), dtype=torch.float64)
         idx = (u * count).long().clamp(max=count - 1)  # uniform mode index
         centre = torch.gather(means, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
-        noise = stream.normal((n, 2), dtype=means.dtype)
         return centre + self.mode_std * noise
 
     def render_cloud_rgb(

@@ -100,7 +100,7 @@ def _reference(game: MixtureGAN, theta: torch.Tensor, phi: torch.Tensor):
 
 
 def _reference_losses(game, g_mod, d_mod, data):
-    x, z, eps = data["x"][0], data["z"][0], data["eps"][0]
+    x, z = data["x"][0], data["z"][0]
     fake = g_mod(z)
     real_l, fake_l = d_mod(x)[:, 0], d_mod(fake)[:, 0]
     if game.loss in ("standard", "non_saturating"):
@@ -113,7 +113,7 @@ def _reference_losses(game, g_mod, d_mod, data):
     w = real_l.mean() - fake_l.mean()
     if game.loss == "wgan_clip":
         return w, w
-    mix = (eps * x + (1 - eps) * fake).detach().requires_grad_(True)
+    eps = data["eps"][0]
     mix = eps * x + (1 - eps) * fake
     (grad,) = torch.autograd.grad(d_mod(mix).sum(), mix, create_graph=True)
     v = w - game.gp_weight * ((grad.norm(dim=-1) - 1) ** 2).mean()
