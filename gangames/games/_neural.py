@@ -162,10 +162,10 @@ class NeuralGAN(Game):
         *,
         held_out: bool = False,
     ) -> torch.Tensor:
-        """Real samples ``(B, n, data_dim)`` from uniforms ``u`` ``(B, n)`` (float64)
-        and standard normals ``noise`` ``(B, n, real_noise_dim)``.
+        """Real samples ``(B, n, data_dim)`` from uniforms and normals.
 
-        ``held_out=True`` draws the evaluation set (from a held-out split where the
+        ``u`` ``(B, n)`` are float64 uniforms, ``noise`` ``(B, n, real_noise_dim)``
+        standard normals (the subclass decides what they pick). ``held_out=True`` draws the evaluation set (from a held-out split where the
         data set is finite).
         """
         raise NotImplementedError(f"{type(self).__name__} must define real_samples()")
