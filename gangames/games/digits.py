@@ -3,7 +3,8 @@
 The data are the 1,797 images of ``sklearn.datasets.load_digits`` (shipped with
 scikit-learn: nothing is downloaded), 64 pixels each, values 0–16 scaled to
 ``[−1, 1]`` (ALGORITHMS.md §8, T10). Each instance splits them at random (from its
-keyed stream) into 1,497 training digits, which minibatches are drawn from, and 300
+keyed stream; an instance holds the row indices, the images are shared) into 1,497
+training digits, which minibatches are drawn from, and 300
 held-out digits, which the evaluation set and the MMD² use.
 
 Objective: the GAN losses of :mod:`gangames.games._neural` (``standard``,
@@ -111,6 +112,15 @@ def _digits_tensor() -> torch.Tensor:
 
 
 @functools.cache
+def _digits_on(device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """The digits ``(1797, 64)`` on a device in a dtype, cached.
+
+    Instances hold row indices only, so B instances (B·K under ``mixed``) share it.
+    """
+    return _digits_tensor().to(device=device, dtype=dtype)
+
+
+@functools.cache
 def _bandwidth() -> float:
     """Median pairwise Euclidean distance of the real digits (the MMD bandwidth)."""
     x = _digits_tensor()
@@ -139,19 +149,17 @@ class DigitsGAN(NeuralGAN):
         return torch.tanh(out)  # pixels live in [−1, 1]
 
     def data_instance(self, stream: Stream, dtype: torch.dtype) -> Instance:
-        images = _digits_tensor().to(device=stream.device, dtype=dtype)
-        perm = torch.argsort(stream.uniform((images.shape[0],), dtype=torch.float64))
+        count = _digits_tensor().shape[0]
+        perm = torch.argsort(stream.uniform((count,), dtype=torch.float64))
         return {
-            "digits": images.expand(stream.batch, *images.shape),
             "train_rows": perm[:, :TRAIN],
             "held_out_rows": perm[:, TRAIN:],
         }
 
     def _rows(self, instance: Instance, rows: torch.Tensor) -> torch.Tensor:
-        images = instance["digits"]
-        return torch.gather(
-            images, 1, rows.unsqueeze(-1).expand(*rows.shape, images.shape[-1])
-        )
+        """The digits of ``rows`` ``(B, n)`` as ``(B, n, 64)``."""
+        ref = instance["_batch"]
+        return _digits_on(ref.device, ref.dtype)[rows]
 
     def real_samples(
         self,
