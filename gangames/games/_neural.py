@@ -282,9 +282,10 @@ class NeuralGAN(Game):
                 t.unsqueeze(1).expand(b, k, *t.shape[1:]).reshape(b * k, *t.shape[1:])
             )
 
-        both = per_particle(torch.cat([x, fake], dim=-2))
-        logits = net(params, both)[..., 0].reshape(b, k, 2 * n)
-        real, gen = logits[..., :n], logits[..., n:]
+        # Real and generated samples in separate passes (not one concatenated batch):
+        # the generator's backward then runs through D on the generated half only.
+        real = net(params, per_particle(x))[..., 0].reshape(b, k, n)
+        gen = net(params, per_particle(fake))[..., 0].reshape(b, k, fake.shape[-2])
         if self.loss in ("standard", "non_saturating"):
             v = -(F.softplus(-real).mean(dim=-1) + F.softplus(gen).mean(dim=-1))
             v = v.mean(dim=-1)
