@@ -15,6 +15,9 @@ estimators of Grnarova et al. (2019) and Sidheekh et al. (2021):
    value, or its fixed held-out evaluation set for neural games).
 3. Repeat from ``restarts`` perturbed starts and keep the best, the unperturbed
    current point included, so ``Φ̂(θ) ≥ V(θ, φ) ≥ Ψ̂(φ)`` and every part is ``≥ 0``.
+   In a game lifted by :func:`~gangames.game.mixed` the responder's whole cloud is
+   optimised and each of its particles is also tried as a pure response (§7 item 4:
+   best responses to a mixture are pure), giving the Nikaidô–Isoda gap's estimate.
 
 Then ``ê_D = Φ̂(θ) − V``, ``ê_G = V − Ψ̂(φ)`` and ``DĜ = ê_G + ê_D``. Because ``Φ̂ ≤ Φ``
 and ``Ψ̂ ≥ Ψ`` (up to held-out sampling error), the estimate is a **lower bound** that
@@ -54,7 +57,7 @@ from typing import Any, NamedTuple
 import torch
 
 from gangames.errors import InvalidConfigError
-from gangames.game import Game
+from gangames.game import Game, Mixed
 from gangames.random import Stream
 from gangames.types import Instance, Seat
 
@@ -232,11 +235,32 @@ class _Problem:
                     return game.value(inst, y, self.phi, d)
 
                 x = self.step(responder, x, opt, _grad(obj, x), sign)
-            val = (
-                self.held_out(self.theta, x) if maximise else self.held_out(x, self.phi)
-            )
-            best = torch.maximum(best, val) if maximise else torch.minimum(best, val)
+            for cand in self._candidates(responder, x):
+                val = (
+                    self.held_out(self.theta, cand)
+                    if maximise
+                    else self.held_out(cand, self.phi)
+                )
+                best = (
+                    torch.maximum(best, val) if maximise else torch.minimum(best, val)
+                )
         return best
+
+    def _candidates(self, responder: Seat, x: torch.Tensor) -> list[torch.Tensor]:
+        """The optimised point, and each of its particles if the game is mixed.
+
+        Best responses to a mixture are pure (§7 item 4), so the best particle played
+        by all K slots is at least as good as the cloud it came from.
+        """
+        game = self.game
+        if not isinstance(game, Mixed) or game.particles == 1:
+            return [x]
+        cloud = game.cloud(responder, x)  # (B, K, d_base)
+        k = game.particles
+        return [x] + [
+            game.uncloud(responder, cloud[:, i : i + 1].expand(-1, k, -1))
+            for i in range(k)
+        ]
 
     # ---- proximal --------------------------------------------------------------------
     def _prox_ascent(
