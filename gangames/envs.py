@@ -16,11 +16,19 @@ Observation            ``Dict``: ``own`` (d_own), ``opponent`` (d_opp), ``gradie
 Reward                 ``"gap"`` (default): minus the seat's exploitability, so the two
                        rewards sum to minus the duality gap; ``"payoff"``: (−V, +V);
                        ``"proximal_gap"``: minus the seat's share of the proximal gap
+Gap estimates          games without closed-form best responses (neural GANs, or any
+                       game when ``estimator=…`` is given) get the budgeted estimates
+                       of :mod:`gangames.estimators` every ``estimate_every`` rounds
+                       (rewards and infos use the latest one; uncharged);
+                       ``gap_estimator`` names its settings and says "lower bound"
 Infos                  ``value``, ``duality_gap``, ``exploitability_generator``,
                        ``exploitability_discriminator``, ``proximal_gap``,
                        ``grad_norm``, ``distance`` (those the game supports),
                        ``oracle_calls`` (gradient-equivalents per seat),
-                       ``gap_estimator``, ``diverged``, ``step``
+                       ``gap_estimator``, ``gap_estimate_step`` (round of the
+                       latest estimate, where estimated), ``diverged``, ``step``,
+                       and the game's sample-quality metrics if it has any
+                       (``Game.quality``: e.g. ``modes_covered``, ``mmd2``)
 Episode end            truncation at ``max_steps`` rounds, when a seat's oracle cost
                        reaches ``budget``, or when every instance diverged
 =====================  ==========================================================
@@ -51,6 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gymnasium
@@ -66,13 +75,17 @@ from gangames.errors import (
     ResetNeededError,
     UnknownAgentError,
 )
+from gangames.estimators import Estimate, EstimatorConfig, estimate_gaps
 from gangames.game import Game
 from gangames.oracle import SeatOracle
+from gangames.random import Stream
 from gangames.types import SEATS, Seat, other
 
 __all__ = ["EnvConfig", "GameAECEnv", "GameParallelEnv"]
 
 REWARDS = ("gap", "payoff", "proximal_gap")
+RENDER_MODES = (None, "ansi", "rgb_array")
+_ESTIMATE_TAG = 0xE57  # stream fork of the gap estimator (never the oracle's draws)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -122,10 +135,16 @@ class EnvConfig:
         tensor: observations, rewards and infos as torch tensors on ``device``.
         max_update: finite bound of the action boxes (``None``: unbounded).
         first: first mover of the sequential (AEC) env.
-        render_mode: ``None`` or ``"ansi"`` (a line of metrics).
+        render_mode: ``None``, ``"ansi"`` (a line of metrics) or ``"rgb_array"`` (an
+            image, for games that draw themselves: ``game.render_rgb``).
         full_infos: compute every metric for ``infos`` each round; ``False`` computes
             only what the reward needs (plus the value, the oracle counts and the
             divergence flags) — for long tournaments where speed matters.
+        estimator: settings of the budgeted gap estimator
+            (:class:`~gangames.estimators.EstimatorConfig` or a dict of its fields);
+            ``None`` uses the defaults for games that estimate by default
+            (``game.estimate_gaps``) and no estimator for the others.
+        estimate_every: rounds between two gap estimates.
     """
 
     batch: int | None = None
@@ -140,6 +159,8 @@ class EnvConfig:
     first: Seat = "generator"
     render_mode: str | None = None
     full_infos: bool = True
+    estimator: Any = None
+    estimate_every: int = 100
 
     def __post_init__(self) -> None:
         _positive("batch", self.batch, integer=True, allow_none=True)
@@ -169,10 +190,13 @@ class EnvConfig:
             raise InvalidConfigError(
                 f"first must be one of {SEATS}, got {self.first!r}"
             )
-        if self.render_mode not in (None, "ansi"):
+        if self.render_mode not in RENDER_MODES:
             raise InvalidConfigError(
-                f"render_mode must be None or 'ansi', got {self.render_mode!r}"
+                f"render_mode must be one of {RENDER_MODES}, got {self.render_mode!r}"
             )
+        _positive("estimate_every", self.estimate_every, integer=True)
+        if self.estimator is not None:
+            object.__setattr__(self, "estimator", EstimatorConfig.of(self.estimator))
 
     @property
     def numpy_dtype(self) -> type:
@@ -191,8 +215,23 @@ class _Session:
         self._episode = 0
         self._obs_cache: dict[Seat, tuple[int, dict[str, torch.Tensor]]] = {}
         self._version = 0  # bumped on every state change
-        # (version, (V, ∇_θV, ∇_φV)) of the last exact observation pass, for metrics
+        # (version, (V, ∇_θL_G, ∇_φL_D)) of the last exact observation pass, for metrics
         self._exact: tuple[int, tuple | None] = (-1, None)
+        # The budgeted estimator (None: closed forms only) and its latest estimate.
+        self.estimator: EstimatorConfig | None = (
+            config.estimator
+            if config.estimator is not None
+            else (EstimatorConfig() if game.estimate_gaps else None)
+        )
+        self._estimate: tuple[int, Estimate] | None = None
+        if (
+            config.render_mode is not None
+            and config.render_mode not in game.render_modes
+        ):
+            raise InvalidConfigError(
+                f"render_mode {config.render_mode!r}: {type(game).__name__} supports "
+                f"{[None, *game.render_modes]}"
+            )
         self._check_reward_support()
         lead = () if config.batch is None else (config.batch,)
         f = config.numpy_dtype
@@ -227,6 +266,8 @@ class _Session:
             )
 
     def _check_reward_support(self) -> None:
+        if self.estimator is not None:
+            return  # every gap is available, estimated where no closed form exists
         probe = new_match(self.game, [0], dtype=torch.float64)
         s = probe.state
         m = gap_metrics.evaluate(
@@ -239,7 +280,7 @@ class _Session:
         if self.config.reward == "gap" and m.duality_gap is None:
             raise InvalidConfigError(
                 f"reward='gap' needs closed-form best responses, which {type(self.game).__name__} "
-                "lacks; use reward='payoff'"
+                "lacks; use reward='payoff', or estimator={...} for budgeted estimates"
             )
         if (
             self.config.reward == "proximal_gap"
@@ -247,7 +288,8 @@ class _Session:
         ):
             raise InvalidConfigError(
                 f"reward='proximal_gap' needs a closed-form proximal objective, which "
-                f"{type(self.game).__name__} lacks; use reward='gap' or 'payoff'"
+                f"{type(self.game).__name__} lacks; use reward='gap' or 'payoff', or "
+                "estimator={...} for budgeted estimates"
             )
 
     # ---- reset -------------------------------------------------------------------
@@ -309,6 +351,7 @@ class _Session:
         )
         self._version += 1
         self._obs_cache.clear()
+        self._estimate = None
 
     # ---- validation --------------------------------------------------------------
     def require_match(self) -> Match:
@@ -398,7 +441,7 @@ class _Session:
         s = m.state
         g_gen, g_dis, value = m.oracle.joint(s.theta, s.phi)
         if not m.game.stochastic and m.game.gradient_noise == 0.0:
-            self._exact = (self._version, (value, g_gen, -g_dis))
+            self._exact = (self._version, (value, g_gen, g_dis))
         out: dict[Seat, dict[str, torch.Tensor]] = {
             "generator": self._pack("generator", s.theta, s.phi, g_gen, g_dis, value),
             "discriminator": self._pack(
@@ -427,16 +470,69 @@ class _Session:
         m = self.require_match()
         cfg = self.config
         exact = self._exact[1] if self._exact[0] == self._version else None
-        return gap_metrics.evaluate(
+        proximal = cfg.full_infos or cfg.reward == "proximal_gap"
+        mt = gap_metrics.evaluate(
             m.game,
             m.instance,
             m.state.theta,
             m.state.phi,
             prox_lambda=cfg.prox_lambda,
             exact=exact,
-            proximal=cfg.full_infos or cfg.reward == "proximal_gap",
+            proximal=proximal,
             extras=cfg.full_infos,
         )
+        return self._with_estimate(mt, proximal)
+
+    def _with_estimate(
+        self, mt: gap_metrics.Metrics, proximal: bool
+    ) -> gap_metrics.Metrics:
+        """Fill the gaps without closed forms from the latest budgeted estimate.
+
+        A new estimate is made at reset and then every ``estimate_every`` rounds; in
+        between, rewards and infos reuse the latest one. Estimates never touch the
+        oracle's ledger and draw from their own stream fork, so they change neither
+        the costs nor the minibatches of play.
+        """
+        # The duality gap is needed for the reward "gap" and for full infos only.
+        need_dg = mt.duality_gap is None and (
+            self.config.full_infos or self.config.reward == "gap"
+        )
+        need_prox = proximal and mt.proximal_gap is None
+        if self.estimator is None or not (need_dg or need_prox):
+            return mt
+        m = self.require_match()
+        step = m.state.step
+        if (
+            self._estimate is None
+            or step - self._estimate[0] >= self.config.estimate_every
+        ):
+            stream = Stream(m.oracle.stream.keys.clone()).fork(_ESTIMATE_TAG).fork(step)
+            est = estimate_gaps(
+                m.game,
+                m.instance,
+                m.state.theta,
+                m.state.phi,
+                stream,
+                self.estimator,
+                proximal=need_prox,
+                prox_lambda=self.config.prox_lambda,
+            )
+            self._estimate = (step, est)
+        est = self._estimate[1]
+        fill: dict[str, torch.Tensor | None] = {}
+        if need_dg:
+            fill.update(
+                exploitability_generator=est.exploitability_generator,
+                exploitability_discriminator=est.exploitability_discriminator,
+                duality_gap=est.duality_gap,
+            )
+        if need_prox and est.proximal_gap is not None:
+            fill.update(
+                proximal_gap=est.proximal_gap,
+                proximal_exploitability_generator=est.proximal_exploitability_generator,
+                proximal_exploitability_discriminator=est.proximal_exploitability_discriminator,
+            )
+        return mt._replace(**fill)  # type: ignore[arg-type]
 
     def rewards(self, mt: gap_metrics.Metrics) -> dict[Seat, torch.Tensor]:
         r = self.config.reward
@@ -459,9 +555,16 @@ class _Session:
             for name, val in mt._asdict().items()
             if val is not None and not name.startswith("proximal_exploitability")
         }
+        if self.config.full_infos:
+            with torch.no_grad():  # the game's sample-quality metrics, uncharged
+                quality = m.game.quality(m.instance, m.state.theta)
+            out.update({name: self.export(val) for name, val in quality.items()})
         out["diverged"] = self.export(m.state.diverged)
         out["oracle_calls"] = m.oracle.ledger.costs()
         out["gap_estimator"] = m.game.gap_estimator
+        if self._estimate is not None and self.estimator is not None:
+            out["gap_estimator"] = self.estimator.label
+            out["gap_estimate_step"] = self._estimate[0]
         out["step"] = m.state.step
         return out
 
@@ -501,7 +604,20 @@ class _Session:
             out if self.config.batch is not None else {k: v[0] for k, v in out.items()}
         )
 
-    def render(self) -> str | None:
+    def render_rgb(self) -> np.ndarray:
+        """The game's image of instance 0 at the current point."""
+        m = self.require_match()
+        image = m.game.render_rgb(m.instance, m.state.theta)
+        if image is None:
+            raise InvalidConfigError(
+                f"{type(m.game).__name__} cannot draw itself (render modes: "
+                f"{list(m.game.render_modes)})"
+            )
+        return image
+
+    def render(self) -> str | np.ndarray | None:
+        if self.config.render_mode == "rgb_array" and self.match is not None:
+            return self.render_rgb()
         if self.config.render_mode != "ansi" or self.match is None:
             return None
         mt = self.metrics()
@@ -518,7 +634,7 @@ class _Common:
 
     _session: _Session
     metadata: dict[str, Any] = {  # noqa: RUF012  (PettingZoo sets it per instance)
-        "render_modes": [None, "ansi"],
+        "render_modes": [None, "ansi", "rgb_array"],
         "is_parallelizable": True,
     }
 
@@ -566,9 +682,18 @@ class _Common:
         """
         self._session.declare_diverged(rows)
 
-    def render(self) -> str | None:
-        """With ``render_mode="ansi"``: a line with the step and the main metrics."""
+    def render(self) -> str | np.ndarray | None:
+        """``"ansi"``: a line of metrics; ``"rgb_array"``: the game's image (H, W, 3).
+
+        The image shows instance 0 (``uint8``); games list it in ``render_modes``.
+        """
         return self._session.render()
+
+    def save_png(self, path: str) -> Path:
+        """Write the game's image of instance 0 (as ``rgb_array`` renders it) as PNG."""
+        from gangames.render import save_png
+
+        return save_png(self._session.render_rgb(), path)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -27,9 +27,23 @@ needs it is left out):
   objective ``V_prox^λ(θ, φ) = max_φ̃ V(θ, φ̃) − (λ/2)‖φ̃ − φ‖²`` (Farnia & Ozdaglar,
   2020) and its minimum over θ.
 * :meth:`Game.equilibrium_distance` — distance to the known equilibrium set.
+* :meth:`Game.cloud_quality` — sample-quality metrics of the generator (modes covered,
+  classes covered, MMD², …) that the env adds to ``infos``.
+* :meth:`Game.render_cloud_rgb` — an image of one instance (``render_mode="rgb_array"``;
+  :attr:`Game.render_modes` lists ``"rgb_array"`` where it is defined).
+
+Non-zero-sum losses (ALGORITHMS.md §0: each player minimises its own ``f``). A GAN
+trained with the non-saturating generator loss or a gradient penalty is not zero-sum:
+the generator's loss is not ``V``. Such a game sets :attr:`Game.zero_sum` to False and
+defines :meth:`Game.objectives` ``→ (V, L_G, L_D)`` from one forward pass; the oracle
+then differentiates each seat's own loss (:meth:`Game.seat_loss`,
+:meth:`Game.value_and_loss_gradients`), while the metrics (gaps) stay defined on ``V``.
+The default is the zero-sum game ``L_G = V``, ``L_D = −V``.
 
 :func:`mixed` lifts any game to mixed strategies over K particles per seat
-(ALGORITHMS.md §4.4): the lifted value is the average of the K² per-pair values.
+(ALGORITHMS.md §4.4): the lifted value is the average of the K² per-pair values, or
+the base game's cheaper :meth:`Game.cloud_objectives` where it has one (neural games:
+O(K) network passes instead of K²).
 """
 
 from __future__ import annotations
@@ -40,6 +54,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 
 from gangames.random import Stream
@@ -137,9 +152,19 @@ class Game:
             every gradient query (0: exact gradients).
         gap_estimator: how the duality gap is obtained — ``"exact"``, or a label such
             as ``"restricted to ‖z‖ ≤ R"`` when the unrestricted gap is infinite.
+        zero_sum: whether the losses are ``L_G = V`` and ``L_D = −V`` (else the game
+            defines :meth:`objectives`).
+        estimate_gaps: whether the env estimates the gaps the game has no closed form
+            for with the budgeted estimator of :mod:`gangames.estimators` by default
+            (neural games); other games use it only when the env is given
+            ``estimator=…``.
+        render_modes: the env render modes the game supports besides ``None``.
     """
 
     stochastic: ClassVar[bool] = False
+    zero_sum: ClassVar[bool] = True
+    estimate_gaps: ClassVar[bool] = False
+    render_modes: ClassVar[tuple[str, ...]] = ("ansi",)
     divergence_threshold: ClassVar[float] = 1e6
     gap_estimator: ClassVar[str] = "exact"
     gradient_noise: ClassVar[float] = 0.0
@@ -212,6 +237,73 @@ class Game:
             gt, gp = torch.autograd.grad(v.sum(), (t, p), materialize_grads=True)
         return v.detach(), gt, gp
 
+    def objectives(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(V, L_G, L_D)`` per instance from one forward pass; default ``(V, V, −V)``."""
+        v = self.value(instance, theta, phi, data)
+        return v, v, -v
+
+    def seat_loss(
+        self,
+        seat: Seat,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None = None,
+    ) -> torch.Tensor:
+        """The loss ``seat`` minimises, shape ``(B,)`` (``V`` / ``−V`` if zero-sum)."""
+        if self.zero_sum:
+            v = self.value(instance, theta, phi, data)
+            return v if seat == "generator" else -v
+        _, l_g, l_d = self.objectives(instance, theta, phi, data)
+        return l_g if seat == "generator" else l_d
+
+    def value_and_loss_gradients(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(V, ∇_θ L_G, ∇_φ L_D)`` from one forward pass (``∇_φ L_D = −∇_φ V`` if zero-sum).
+
+        Zero-sum games need one backward pass; otherwise each loss is differentiated
+        with respect to its own player only (two backward calls through the shared
+        graph).
+        """
+        if self.zero_sum:
+            v, g_theta, g_phi = self.value_and_gradients(instance, theta, phi, data)
+            return v, g_theta, -g_phi
+        with torch.enable_grad():
+            t = theta.detach().requires_grad_(True)
+            p = phi.detach().requires_grad_(True)
+            v, l_g, l_d = self.objectives(instance, t, p, data)
+            (g_theta,) = torch.autograd.grad(
+                l_g.sum(), t, retain_graph=True, materialize_grads=True
+            )
+            (g_phi,) = torch.autograd.grad(l_d.sum(), p, materialize_grads=True)
+        return v.detach(), g_theta, g_phi
+
+    def cloud_objectives(
+        self,
+        instance: Instance,
+        theta_cloud: torch.Tensor,
+        phi_cloud: torch.Tensor,
+        data: Instance | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+        """``(V, L_G, L_D)`` of particle clouds ``(B, K, d)`` in fewer than K² passes.
+
+        The lifted objectives are expectations over both uniform clouds (per-pair
+        losses averaged). ``None`` (the default) lets :class:`Mixed` evaluate the K²
+        pairs.
+        """
+        return None
+
     def project(
         self, seat: Seat, instance: Instance, params: torch.Tensor
     ) -> torch.Tensor:
@@ -252,10 +344,11 @@ class Game:
     ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """``(Ψ(φ), Φ(θ))`` at one point, the two halves of the duality gap.
 
-        ``exact`` is ``(V, ∇_θV, ∇_φV)`` of the exact game at ``(θ, φ)`` when the caller
-        already has it; games whose best responses are functions of the gradients
-        (bilinear couplings: ``Φ(θ) = R‖Aᵀθ‖ = R‖∇_φV‖``) override this to reuse them
-        instead of repeating the products. The default ignores it.
+        ``exact`` is ``(V, ∇_θ L_G, ∇_φ L_D)`` (each seat's own-loss gradient) of the
+        exact game at ``(θ, φ)`` when the caller already has it; games whose best
+        responses are functions of the gradients (bilinear couplings:
+        ``Φ(θ) = R‖Aᵀθ‖ = R‖∇_φV‖``) override this to reuse them instead of repeating
+        the products. The default ignores it.
         """
         return (
             self.best_response_value(instance, "generator", phi),
@@ -284,6 +377,30 @@ class Game:
         self, instance: Instance, theta_cloud: torch.Tensor, phi_cloud: torch.Tensor
     ) -> torch.Tensor | None:
         """Distance of particle clouds ``(B, K, d)`` to the known mixed equilibrium, or ``None``."""
+        return None
+
+    def quality(
+        self, instance: Instance, theta: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Sample-quality metrics of the generator ``(B, d_G)``: name → ``(B,)``."""
+        return self.cloud_quality(instance, theta.unsqueeze(1))
+
+    def cloud_quality(
+        self, instance: Instance, theta_cloud: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Quality metrics of a generator cloud ``(B, K, d_G)`` (none by default)."""
+        return {}
+
+    def render_rgb(
+        self, instance: Instance, theta: torch.Tensor, row: int = 0
+    ) -> np.ndarray | None:
+        """An ``(H, W, 3)`` ``uint8`` image of instance ``row`` (``None``: cannot draw)."""
+        return self.render_cloud_rgb(instance, theta.unsqueeze(1), row)
+
+    def render_cloud_rgb(
+        self, instance: Instance, theta_cloud: torch.Tensor, row: int = 0
+    ) -> np.ndarray | None:
+        """An image of a generator cloud ``(B, K, d_G)`` (none by default)."""
         return None
 
     def replace(self, **changes: object) -> Game:
@@ -339,6 +456,14 @@ class Mixed(Game):
     def gradient_noise(self) -> float:  # type: ignore[override]
         return self.base.gradient_noise
 
+    @property
+    def zero_sum(self) -> bool:  # type: ignore[override]
+        return self.base.zero_sum
+
+    @property
+    def estimate_gaps(self) -> bool:  # type: ignore[override]
+        return self.base.estimate_gaps
+
     def layouts(self) -> dict[Seat, ParamLayout]:
         k = self.particles
         return {
@@ -389,8 +514,38 @@ class Mixed(Game):
         )
 
     def sample_data(self, instance: Instance, stream: Stream) -> Instance | None:
-        data = self.base.sample_data(instance, stream)
-        return None if data is None else expand_instance(data, self.particles**2)
+        # The base game's minibatch; the pair path repeats it for every (i, j) pair.
+        return self.base.sample_data(instance, stream)
+
+    def _pairs(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None,
+    ) -> tuple[Instance, torch.Tensor, torch.Tensor, Instance | None]:
+        """Every (i, j) particle pair as a base-game batch, row-major (instance, i, j)."""
+        k = self.particles
+        tc, pc = self.cloud("generator", theta), self.cloud("discriminator", phi)
+        b = tc.shape[0]
+        tp = tc[:, :, None, :].expand(b, k, k, tc.shape[-1]).reshape(b * k * k, -1)
+        pp = pc[:, None, :, :].expand(b, k, k, pc.shape[-1]).reshape(b * k * k, -1)
+        pair_data = None if data is None else expand_instance(data, k * k)
+        return expand_instance(instance, k * k), tp, pp, pair_data
+
+    def _clouds(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+        return self.base.cloud_objectives(
+            instance,
+            self.cloud("generator", theta),
+            self.cloud("discriminator", phi),
+            data,
+        )
 
     def value(
         self,
@@ -399,14 +554,29 @@ class Mixed(Game):
         phi: torch.Tensor,
         data: Instance | None = None,
     ) -> torch.Tensor:
-        k = self.particles
-        tc, pc = self.cloud("generator", theta), self.cloud("discriminator", phi)
-        b = tc.shape[0]
-        # Every (i, j) pair: row-major over (instance, i, j).
-        tp = tc[:, :, None, :].expand(b, k, k, tc.shape[-1]).reshape(b * k * k, -1)
-        pp = pc[:, None, :, :].expand(b, k, k, pc.shape[-1]).reshape(b * k * k, -1)
-        pair = self.base.value(expand_instance(instance, k * k), tp, pp, data)
-        return pair.reshape(b, k * k).mean(dim=-1)
+        fast = self._clouds(instance, theta, phi, data)
+        if fast is not None:
+            return fast[0]
+        pair = self.base.value(*self._pairs(instance, theta, phi, data))
+        return pair.reshape(theta.shape[0], -1).mean(dim=-1)
+
+    def objectives(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        fast = self._clouds(instance, theta, phi, data)
+        if fast is not None:
+            return fast
+        b = theta.shape[0]
+        v, l_g, l_d = self.base.objectives(*self._pairs(instance, theta, phi, data))
+        return (
+            v.reshape(b, -1).mean(dim=-1),
+            l_g.reshape(b, -1).mean(dim=-1),
+            l_d.reshape(b, -1).mean(dim=-1),
+        )
 
     def project(
         self, seat: Seat, instance: Instance, params: torch.Tensor
@@ -426,6 +596,20 @@ class Mixed(Game):
         return self.base.cloud_best_response_value(
             instance, responder, self.cloud(opp_seat, opponent)
         )
+
+    def quality(
+        self, instance: Instance, theta: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        return self.base.cloud_quality(instance, self.cloud("generator", theta))
+
+    @property
+    def render_modes(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.base.render_modes
+
+    def render_rgb(
+        self, instance: Instance, theta: torch.Tensor, row: int = 0
+    ) -> np.ndarray | None:
+        return self.base.render_cloud_rgb(instance, self.cloud("generator", theta), row)
 
     def equilibrium_distance(
         self, instance: Instance, theta: torch.Tensor, phi: torch.Tensor

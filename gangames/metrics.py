@@ -14,8 +14,10 @@ Notation (ALGORITHMS.md §7): best-response values ``Φ(θ) = max_φ V(θ, φ)``
   ``V_prox^λ(θ, φ) = max_φ̃ V(θ, φ̃) − (λ/2)‖φ̃ − φ‖²``; ``0 ≤ DG^λ ≤ DG`` and zero
   exactly at a λ-proximal equilibrium. It splits at ``V_prox^λ(θ, φ)`` into
   ``e_G^λ = V_prox(θ, φ) − min_θ' V_prox(θ', φ)`` and ``e_D^λ = Φ(θ) − V_prox(θ, φ)``.
-* Gradient-field norm ``‖F(z)‖ = ‖(∇_θV, −∇_φV)‖`` at the exact (noise-free,
-  full-data) value.
+* Gradient-field norm ``‖F(z)‖ = ‖(∇_θ L_G, ∇_φ L_D)‖`` of each player's own loss
+  (``‖(∇_θV, −∇_φV)‖`` in zero-sum games; ALGORITHMS.md §7) at the exact (noise-free,
+  full-data) point; games without an exact expectation (neural GANs) evaluate it on
+  their fixed held-out evaluation set (``data=None``).
 * Distance to the game's known equilibrium set, where the game knows it.
 
 A metric the game cannot compute in closed form is ``None`` (never a guess).
@@ -109,8 +111,8 @@ def proximal_gap(
 def gradient_norm(
     game: Game, instance: Instance, theta: torch.Tensor, phi: torch.Tensor
 ) -> torch.Tensor:
-    """``‖F(z)‖`` of the exact game (no minibatch, no gradient noise)."""
-    g_theta, g_phi = game.gradients(instance, theta, phi, None)
+    """``‖F(z)‖`` of the own-loss gradients (no minibatch, no gradient noise)."""
+    _, g_theta, g_phi = game.value_and_loss_gradients(instance, theta, phi, None)
     return torch.cat([g_theta, g_phi], dim=-1).norm(dim=-1)
 
 
@@ -141,16 +143,21 @@ def evaluate(
         theta: generator parameters ``(B, d_G)``.
         phi: discriminator parameters ``(B, d_D)``.
         prox_lambda: λ of the proximal gap.
-        exact: ``(V, ∇_θV, ∇_φV)`` of the exact game at this point, if already known
-            (the env passes its observation pass in deterministic games), to avoid
-            computing them twice.
+        exact: ``(V, ∇_θ L_G, ∇_φ L_D)`` of the exact game at this point, if already
+            known (the env passes its observation pass in deterministic games), to
+            avoid computing them twice.
         proximal: compute the proximal gap and its parts (else ``None``).
         extras: compute the gradient norm and the distance (else ``None``).
     """
     with torch.no_grad():
-        if exact is None:
-            exact = game.value_and_gradients(instance, theta, phi, None)
-        v, g_theta, g_phi = exact
+        grads: tuple[torch.Tensor, torch.Tensor] | None = None
+        if exact is not None:
+            v, grads = exact[0], (exact[1], exact[2])
+        elif extras:
+            v, g_t, g_p = game.value_and_loss_gradients(instance, theta, phi, None)
+            grads = (g_t, g_p)
+        else:  # only the value is needed: no backward pass (lean envs, neural games)
+            v = game.value(instance, theta, phi, None)
         psi, best = game.best_response_values(instance, theta, phi, exact)
         e_g = None if psi is None else (v - psi).clamp_min(0.0)
         e_d = None if best is None else (best - v).clamp_min(0.0)
@@ -171,8 +178,8 @@ def evaluate(
             proximal_gap=prox,
             proximal_exploitability_generator=pe_g,
             proximal_exploitability_discriminator=pe_d,
-            grad_norm=torch.cat([g_theta, g_phi], dim=-1).norm(dim=-1)
-            if extras
+            grad_norm=torch.cat(grads, dim=-1).norm(dim=-1)
+            if extras and grads is not None
             else None,
             distance=game.equilibrium_distance(instance, theta, phi)
             if extras

@@ -17,7 +17,10 @@ Hessian-vector product     2      double backward (§0: "1 HVP ≈ 1.5–2 grads
 A :class:`SeatOracle` (``oracle.view(seat)``) is the seat-relative face agents use:
 both seats *minimise their own loss* — the generator's loss is ``V``, the
 discriminator's is ``−V`` — and take their own parameters first, so one update rule
-sits in either seat without a sign flag.
+sits in either seat without a sign flag. In non-zero-sum games
+(:attr:`~gangames.game.Game.zero_sum` False: non-saturating GAN, gradient penalty) the
+losses are the game's own :meth:`~gangames.game.Game.seat_loss` ``L_G`` and ``L_D``, and
+every gradient, HVP and loss query uses them; :meth:`Oracle.value` is always ``V``.
 
 Budgets are enforced by the environment (the episode is truncated once a seat's cost
 reaches its budget), never by raising here, so a budget can never surface as an
@@ -64,11 +67,6 @@ class Ledger:
     def copy(self) -> Ledger:
         """An independent copy (for snapshots and tests)."""
         return Ledger({seat: dict(kinds) for seat, kinds in self.counts.items()})
-
-
-def _sign(seat: Seat) -> float:
-    """The generator minimises ``V``; the discriminator minimises ``−V``."""
-    return 1.0 if seat == "generator" else -1.0
 
 
 class Oracle:
@@ -136,13 +134,30 @@ class Oracle:
         with torch.no_grad():
             return self.game.value(self.instance, theta, phi, self._data())
 
+    def loss(
+        self, seat: Seat, theta: torch.Tensor, phi: torch.Tensor, *, charge: Seat
+    ) -> torch.Tensor:
+        """``seat``'s own loss (``V`` / ``−V`` in zero-sum games), shape ``(B,)``."""
+        self.ledger.charge(charge, "value")
+        with torch.no_grad():
+            return self.game.seat_loss(seat, self.instance, theta, phi, self._data())
+
     def grad(
         self, seat: Seat, theta: torch.Tensor, phi: torch.Tensor, *, charge: Seat
     ) -> torch.Tensor:
         """Gradient of ``seat``'s own loss with respect to its own parameters."""
         self.ledger.charge(charge, "grad")
-        g_theta, g_phi = self.game.gradients(self.instance, theta, phi, self._data())
-        g = g_theta if seat == "generator" else -g_phi
+        data = self._data()
+        if self.game.zero_sum:
+            g_theta, g_phi = self.game.gradients(self.instance, theta, phi, data)
+            g = g_theta if seat == "generator" else -g_phi
+            return self._noisy(g.detach())
+        with torch.enable_grad():
+            t = theta.detach().requires_grad_(True)
+            p = phi.detach().requires_grad_(True)
+            own = t if seat == "generator" else p
+            loss = self.game.seat_loss(seat, self.instance, t, p, data).sum()
+            (g,) = torch.autograd.grad(loss, own, materialize_grads=True)
         return self._noisy(g.detach())
 
     def observe(
@@ -159,10 +174,10 @@ class Oracle:
             ``(own-loss gradient, opponent's own-loss gradient, V)``.
         """
         self.ledger.charge(seat, "grad")
-        v, g_theta, g_phi = self.game.value_and_gradients(
+        v, g_theta, g_phi = self.game.value_and_loss_gradients(
             self.instance, theta, phi, self._data()
         )
-        g_gen, g_dis = self._noisy(g_theta.detach()), self._noisy(-g_phi.detach())
+        g_gen, g_dis = self._noisy(g_theta.detach()), self._noisy(g_phi.detach())
         own, opp = (g_gen, g_dis) if seat == "generator" else (g_dis, g_gen)
         return own, opp, v.detach()
 
@@ -175,14 +190,14 @@ class Oracle:
         the literature); the value comes with the pass at no extra charge.
 
         Returns:
-            ``(∇_θ V, −∇_φ V, V)``.
+            ``(∇_θ L_G, ∇_φ L_D, V)`` — ``(∇_θ V, −∇_φ V, V)`` in zero-sum games.
         """
         self.ledger.charge("generator", "grad")
         self.ledger.charge("discriminator", "grad")
-        v, g_theta, g_phi = self.game.value_and_gradients(
+        v, g_theta, g_phi = self.game.value_and_loss_gradients(
             self.instance, theta, phi, self._data()
         )
-        return self._noisy(g_theta.detach()), self._noisy(-g_phi.detach()), v.detach()
+        return self._noisy(g_theta.detach()), self._noisy(g_phi.detach()), v.detach()
 
     def hvp(
         self,
@@ -207,7 +222,7 @@ class Oracle:
             t = theta.detach().requires_grad_(True)
             p = phi.detach().requires_grad_(True)
             params = {"generator": t, "discriminator": p}
-            loss = _sign(loss_of) * self.game.value(self.instance, t, p, data).sum()
+            loss = self.game.seat_loss(loss_of, self.instance, t, p, data).sum()
             (g,) = torch.autograd.grad(loss, params[cols], create_graph=True)
             (h,) = torch.autograd.grad(
                 (g * vector.detach()).sum(), params[rows], materialize_grads=True
@@ -280,9 +295,9 @@ class SeatOracle:
         return (own, opponent) if self.seat == "generator" else (opponent, own)
 
     def loss(self, own: torch.Tensor, opponent: torch.Tensor) -> torch.Tensor:
-        """This seat's loss (``V`` for the generator, ``−V`` for the discriminator)."""
-        return _sign(self.seat) * self.oracle.value(
-            *self._point(own, opponent), charge=self.seat
+        """This seat's loss: ``V`` / ``−V``, or the game's own loss if not zero-sum."""
+        return self.oracle.loss(
+            self.seat, *self._point(own, opponent), charge=self.seat
         )
 
     def grad(self, own: torch.Tensor, opponent: torch.Tensor) -> torch.Tensor:

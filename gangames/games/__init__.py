@@ -43,3 +43,31 @@ register("gangames/CirclePursuit-v0", CirclePursuit)
 # affine-generator Gaussian WGAN (T8).
 register("gangames/CovarianceGAN-v0", CovarianceGAN)
 register("gangames/GaussianWGAN-v0", GaussianWGAN)
+
+# ---- neural GANs (T9, T10): MLP players, budgeted gap estimates, quality metrics ----
+from gangames.games.digits import DigitsGAN  # noqa: E402
+from gangames.games.mixture import MixtureGAN  # noqa: E402
+
+__all__ += ["DigitsGAN", "MixtureGAN"]
+
+# Mode collapse on a 2-D Gaussian mixture (T9). Registered with a cheap gap estimator
+# (a lower bound, labelled in infos); pass estimator=EstimatorConfig() for the
+# literature's 300 Adam steps × 2 restarts.
+_CHEAP_ESTIMATOR = {"steps": 30, "restarts": 1, "prox_outer": 5, "prox_inner": 2}
+register(
+    "gangames/MixtureGAN-v0",
+    MixtureGAN,
+    width=64,
+    estimator=_CHEAP_ESTIMATOR,
+    estimate_every=50,
+)
+
+# Samples of handwritten digits from scikit-learn's bundled 8×8 set (T10).
+register(
+    "gangames/DigitsGAN-v0",
+    DigitsGAN,
+    width=64,
+    eval_size=256,
+    estimator=_CHEAP_ESTIMATOR,
+    estimate_every=50,
+)

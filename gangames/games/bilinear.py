@@ -289,7 +289,8 @@ class Bilinear(Game):
         """
         if exact is None:
             return super().best_response_values(instance, theta, phi)
-        _, a_phi, at_theta = exact
+        _, a_phi, minus_at_theta = exact  # own-loss gradients: ∇_φ L_D = −Aᵀθ
+        at_theta = -minus_at_theta
         if self.box is None:
             return -self.radius * a_phi.norm(dim=-1), self.radius * at_theta.norm(
                 dim=-1

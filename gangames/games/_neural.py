@@ -1,0 +1,325 @@
+"""The shared machinery of neural GANs: MLP players, GAN losses, minibatches, clouds.
+
+:class:`NeuralGAN` is the base of :class:`~gangames.games.mixture.MixtureGAN` and
+:class:`~gangames.games.digits.DigitsGAN`; a subclass supplies the data (its instance
+and a sampler of real minibatches) and the generator's output map. Everything else —
+layouts, initialisation, the four losses, minibatches drawn from the keyed stream, the
+held-out evaluation set, weight clipping, and the O(K) evaluation of particle clouds
+under :func:`~gangames.game.mixed` — lives here.
+
+Losses, with ``ℓ = D_φ(·)`` the discriminator's logit (critic value for WGANs), real
+``x ~ p_data``, generated ``G_θ(z)``, ``z ~ N(0, I)``, ``s = softplus``:
+
+====================  =========================================  =====================
+``loss``              ``V(θ, φ)`` (gaps use it)                    ``L_G`` (generator)
+====================  =========================================  =====================
+``"standard"``        ``−E s(−ℓ(x)) − E s(ℓ(G(z)))``               ``V`` (zero-sum)
+                      (``E log D(x) + E log(1 − D(G(z)))``)
+``"non_saturating"``  same ``V``                                   ``E s(−ℓ(G(z)))``
+                                                                   (``−E log D(G(z))``)
+``"wgan_clip"``       ``E ℓ(x) − E ℓ(G(z))``, φ clipped to          ``V`` (zero-sum)
+                      ``[−clip, clip]``
+``"wgan_gp"``         ``E ℓ(x) − E ℓ(G(z)) − λ E(‖∇ℓ(x̂)‖ − 1)²``    ``E ℓ(x) − E ℓ(G(z))``
+                      with ``x̂ = εx + (1 − ε)G(z)``, ``ε ~ U(0,1)``
+====================  =========================================  =====================
+
+The discriminator always minimises ``L_D = −V``. Goodfellow et al. (2014) introduced
+the standard and non-saturating losses, Arjovsky et al. (2017) the clipped WGAN and
+Gulrajani et al. (2017) the gradient penalty (the generator does not differentiate the
+penalty, hence the non-zero-sum ``L_G``). Every gap is measured on ``V``; ``V`` is
+bounded above in φ for every loss (``≤ 0`` for the log losses; the clip box and the
+penalty bound the critics), so the exploitabilities are finite.
+
+Minibatches: :meth:`NeuralGAN.sample_data` draws ``minibatch`` real samples, as many
+latents (and ε for the penalty) from the oracle's keyed stream (two draws: uniforms
+and normals), so instance ``b`` of a
+batch sees the same numbers as a single run. ``data=None`` (the metrics' "exact"
+value) is the instance's fixed held-out evaluation set of ``eval_size`` samples.
+
+Mixed strategies (DESIGN.md §4, ALGORITHMS.md §4.1): :meth:`NeuralGAN.cloud_objectives`
+evaluates K generator and K discriminator particles in O(K) network passes. A mixed
+generator draws each sample from one particle — sample ``s`` of a minibatch of n comes
+from particle ``⌊s/⌈n/K⌉⌋``, an exactly uniform mixture when K divides n — and each
+discriminator particle scores the real and the mixed generated samples; the losses
+are averaged over the discriminator particles (per-pair losses averaged, never outputs
+averaged). This is an unbiased minibatch estimate of the lifted objectives
+``E_{θ∼ν} E_{φ∼μ}``; with identical particles it equals the pure game exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from gangames.errors import InvalidConfigError
+from gangames.game import Game, ParamLayout
+from gangames.nets import ACTIVATIONS, MLP
+from gangames.random import Stream
+from gangames.types import Instance, Seat
+
+__all__ = ["LOSSES", "NeuralGAN"]
+
+LOSSES = ("standard", "non_saturating", "wgan_clip", "wgan_gp")
+_GP_EPS = 1e-12  # inside the penalty's square root: keeps its gradient finite at ∇ℓ = 0
+
+
+def _positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidConfigError(f"{name} must be a positive int, got {value!r}")
+
+
+@dataclass(frozen=True)
+class NeuralGAN(Game):
+    """MLP generator against MLP discriminator on a data set given by the subclass.
+
+    Args:
+        latent_dim: dimension of the generator's input ``z ~ N(0, I)``.
+        width: hidden width of both networks.
+        depth: hidden layers of both networks.
+        activation: ``"relu"``, ``"leaky_relu"`` or ``"tanh"``.
+        loss: one of :data:`LOSSES`.
+        clip: weight-clipping box of ``"wgan_clip"``.
+        gp_weight: penalty weight λ of ``"wgan_gp"``.
+        minibatch: real (and generated) samples per oracle query.
+        eval_size: samples of the held-out evaluation set (``data=None``).
+    """
+
+    stochastic: ClassVar[bool] = True
+    estimate_gaps: ClassVar[bool] = True
+    render_modes: ClassVar[tuple[str, ...]] = ("ansi", "rgb_array")
+    gap_estimator: ClassVar[str] = "none (no closed form; the env's budgeted estimator)"
+    data_dim: ClassVar[int] = 2
+    quality_samples: ClassVar[int] = 2500
+    real_noise_dim: ClassVar[int] = 0
+
+    latent_dim: int = 8
+    width: int = 128
+    depth: int = 2
+    activation: str = "relu"
+    loss: str = "non_saturating"
+    clip: float = 0.01
+    gp_weight: float = 10.0
+    minibatch: int = 64
+    eval_size: int = 512
+
+    def __post_init__(self) -> None:
+        for name in ("latent_dim", "width", "depth", "minibatch", "eval_size"):
+            _positive_int(name, getattr(self, name))
+        if self.activation not in ACTIVATIONS:
+            raise InvalidConfigError(
+                f"activation must be one of {ACTIVATIONS}, got {self.activation!r}"
+            )
+        if self.loss not in LOSSES:
+            raise InvalidConfigError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        for name in ("clip", "gp_weight"):
+            val = getattr(self, name)
+            if (
+                isinstance(val, bool)
+                or not isinstance(val, (int, float))
+                or not (math.isfinite(val) and val > 0)
+            ):
+                raise InvalidConfigError(
+                    f"{name} must be a positive finite number, got {val!r}"
+                )
+
+    # ---- networks ------------------------------------------------------------------
+    @property
+    def zero_sum(self) -> bool:  # type: ignore[override]
+        return self.loss in ("standard", "wgan_clip")
+
+    @property
+    def generator_net(self) -> MLP:
+        """``latent_dim → width^depth → data_dim``."""
+        hidden = (self.width,) * self.depth
+        return MLP((self.latent_dim, *hidden, self.data_dim), self.activation, "layer")
+
+    @property
+    def discriminator_net(self) -> MLP:
+        """``data_dim → width^depth → 1``."""
+        hidden = (self.width,) * self.depth
+        return MLP((self.data_dim, *hidden, 1), self.activation, "layer")
+
+    def layouts(self) -> dict[Seat, ParamLayout]:
+        return {
+            "generator": ParamLayout(self.generator_net.shapes()),
+            "discriminator": ParamLayout(self.discriminator_net.shapes()),
+        }
+
+    def generator_output(self, out: torch.Tensor) -> torch.Tensor:
+        """Map the generator network's output to data space (identity by default)."""
+        return out
+
+    # ---- data ------------------------------------------------------------------------
+    def real_samples(
+        self,
+        instance: Instance,
+        u: torch.Tensor,
+        noise: torch.Tensor,
+        *,
+        held_out: bool = False,
+    ) -> torch.Tensor:
+        """Real samples ``(B, n, data_dim)`` from uniforms and normals.
+
+        ``u`` ``(B, n)`` are float64 uniforms, ``noise`` ``(B, n, real_noise_dim)``
+        standard normals (the subclass decides what they pick). ``held_out=True`` draws the evaluation set (from a held-out split where the
+        data set is finite).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define real_samples()")
+
+    def data_instance(self, stream: Stream, dtype: torch.dtype) -> Instance:
+        """The data-set part of an instance (e.g. mixture means)."""
+        raise NotImplementedError(f"{type(self).__name__} must define data_instance()")
+
+    def _draw(
+        self, instance: Instance, stream: Stream, n: int, held_out: bool = False
+    ) -> Instance:
+        # Two keyed draws per minibatch (uniforms, normals), split by column: each
+        # draw costs a hash pass, so fewer, wider draws are faster.
+        dtype = instance["_batch"].dtype
+        gp = self.loss == "wgan_gp"
+        u = stream.uniform((n, 2 if gp else 1), dtype=torch.float64)
+        k = self.real_noise_dim
+        g = stream.normal((n, k + self.latent_dim), dtype=dtype)
+        x = self.real_samples(instance, u[..., 0], g[..., :k], held_out=held_out)
+        data = {"x": x, "z": g[..., k:]}
+        if gp:
+            data["eps"] = u[..., 1:2].to(dtype)
+        return data
+
+    def sample_instance(self, stream: Stream, dtype: torch.dtype) -> Instance:
+        inst = self.data_instance(stream.fork(1), dtype)
+        inst["_batch"] = torch.zeros(stream.batch, dtype=dtype, device=stream.device)
+        held_out = self._draw(inst, stream.fork(2), self.eval_size, held_out=True)
+        inst.update({f"eval_{k}": v for k, v in held_out.items()})
+        inst["quality_z"] = stream.fork(3).normal(
+            (self.quality_samples, self.latent_dim), dtype=dtype
+        )
+        return inst
+
+    def sample_data(self, instance: Instance, stream: Stream) -> Instance | None:
+        return self._draw(instance, stream, self.minibatch)
+
+    def eval_data(self, instance: Instance) -> Instance:
+        """The held-out evaluation set (what ``data=None`` means)."""
+        return {
+            k: instance[f"eval_{k}"]
+            for k in ("x", "z", "eps")
+            if f"eval_{k}" in instance
+        }
+
+    # ---- quality -----------------------------------------------------------------------
+    def cloud_quality(
+        self, instance: Instance, theta_cloud: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Quality metrics of ``quality_samples`` generated samples (fixed latents)."""
+        with torch.no_grad():
+            samples = self.generate(theta_cloud, instance["quality_z"])
+            return self.sample_quality(instance, samples)
+
+    def sample_quality(
+        self, instance: Instance, samples: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Quality metrics of generated ``samples`` ``(B, n, data_dim)`` (none here)."""
+        return {}
+
+    # ---- parameters ------------------------------------------------------------------
+    def init_params(
+        self, instance: Instance, stream: Stream
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        dtype = instance["eval_x"].dtype
+        theta = self.generator_net.init(stream, dtype)
+        phi = self.discriminator_net.init(stream, dtype)
+        return theta, self.project("discriminator", instance, phi)
+
+    def project(
+        self, seat: Seat, instance: Instance, params: torch.Tensor
+    ) -> torch.Tensor:
+        if seat == "discriminator" and self.loss == "wgan_clip":
+            # Arjovsky et al. clip every critic parameter, biases included.
+            return params.clamp(-self.clip, self.clip)
+        return params
+
+    # ---- objectives ------------------------------------------------------------------
+    def generate(self, theta_cloud: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Samples of a generator cloud ``(B, K, d_G)`` from latents ``(B, n, L)``.
+
+        Sample ``s`` comes from particle ``⌊s/⌈n/K⌉⌋`` (K = 1: the pure generator).
+
+        Returns:
+            ``(B, n, data_dim)``.
+        """
+        b, k, d = theta_cloud.shape
+        n = z.shape[-2]
+        m = -(-n // k)  # samples per particle
+        if m * k != n:
+            z = F.pad(z, (0, 0, 0, m * k - n))
+        params = self.layouts()["generator"].unflatten(theta_cloud.reshape(b * k, d))
+        out = self.generator_net(params, z.reshape(b * k, m, -1))
+        return self.generator_output(out.reshape(b, k * m, -1)[:, :n])
+
+    def cloud_objectives(
+        self,
+        instance: Instance,
+        theta_cloud: torch.Tensor,
+        phi_cloud: torch.Tensor,
+        data: Instance | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(V, L_G, L_D)`` of clouds ``(B, K_G, d_G)``, ``(B, K_D, d_D)`` (O(K) passes)."""
+        data = self.eval_data(instance) if data is None else data
+        x, z = data["x"], data["z"]
+        fake = self.generate(theta_cloud, z)  # (B, n, D)
+        b, k, d = phi_cloud.shape
+        n = x.shape[-2]
+        net = self.discriminator_net
+        params = self.layouts()["discriminator"].unflatten(phi_cloud.reshape(b * k, d))
+
+        def per_particle(t: torch.Tensor) -> torch.Tensor:  # (B, n', D) → (B·K, n', D)
+            return (
+                t.unsqueeze(1).expand(b, k, *t.shape[1:]).reshape(b * k, *t.shape[1:])
+            )
+
+        # Real and generated samples in separate passes (not one concatenated batch):
+        # the generator's backward then runs through D on the generated half only.
+        real = net(params, per_particle(x))[..., 0].reshape(b, k, n)
+        gen = net(params, per_particle(fake))[..., 0].reshape(b, k, fake.shape[-2])
+        if self.loss in ("standard", "non_saturating"):
+            v = -(F.softplus(-real).mean(dim=-1) + F.softplus(gen).mean(dim=-1))
+            v = v.mean(dim=-1)
+            if self.loss == "standard":
+                return v, v, -v
+            l_g = F.softplus(-gen).mean(dim=-1).mean(dim=-1)
+            return v, l_g, -v
+        w = (real.mean(dim=-1) - gen.mean(dim=-1)).mean(dim=-1)
+        if self.loss == "wgan_clip":
+            return w, w, -w
+        eps = data["eps"]
+        mix = eps * x + (1.0 - eps) * fake
+        _, grad = net.value_and_input_grad(params, per_particle(mix))
+        norm = torch.sqrt((grad * grad).sum(dim=-1) + _GP_EPS)
+        penalty = ((norm - 1.0) ** 2).reshape(b, k, n).mean(dim=-1).mean(dim=-1)
+        v = w - self.gp_weight * penalty
+        return v, w, -v
+
+    def objectives(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.cloud_objectives(
+            instance, theta.unsqueeze(1), phi.unsqueeze(1), data
+        )
+
+    def value(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None = None,
+    ) -> torch.Tensor:
+        return self.objectives(instance, theta, phi, data)[0]
