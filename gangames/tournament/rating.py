@@ -278,14 +278,25 @@ def nash_averaging(payoff: np.ndarray, names: Sequence[str]) -> NashAverage:
 
     1. Game value by LP (``scipy.optimize.linprog``, HiGHS):
        ``v* = max_{p ∈ Δ} min_j (Aᵀ p)_j`` (0 for antisymmetric ``A``).
-    2. Equilibrium polytope ``P = {p ∈ Δ : Aᵀ p ≥ v* − ε}`` (``ε`` = round-off).
-    3. Its support: for each ``i``, an LP maximises ``p_i`` over ``P``; indices
-       whose maximum is 0 (below ``1e-6``) are zero in every equilibrium. The mean of the
-       maximisers is a feasible point positive on the rest.
-    4. From there, SLSQP maximises the entropy ``−Σ p_i log p_i`` over ``P``
-       restricted to the support (strictly concave, so the optimum is unique).
+    2. Equilibrium polytope ``P = {p ∈ Δ : Aᵀ p ≥ v*}``. Its support: for each
+       ``i`` an LP maximises ``p_i`` over ``P``; an ``i`` whose maximum is below
+       ``1e-6`` is zero in every equilibrium and dropped.
+    3. Its affine hull: for each constraint ``j`` an LP maximises the slack
+       ``(Aᵀ p)_j − v*`` over ``P``; constraints that no equilibrium slackens are
+       implicit equalities. With them and ``Σ p = 1`` as equations
+       ``E p = e``, the hull is ``p = p₀ + N z`` (``N`` an orthonormal null-space
+       basis of ``E`` by SVD). The mean of all the LP maximisers, projected on the
+       hull, is a start that satisfies every remaining inequality strictly.
+    4. SLSQP maximises the entropy ``−Σ p_i log p_i`` over ``z`` subject to the
+       remaining inequalities only (strictly feasible, so the KKT conditions are
+       regular even for degenerate games with many equilibria; the objective is
+       strictly concave, so the optimum is unique).
 
-    Ratings are ``A p*``.
+    Ratings are ``A p*``. Duplicating an entrant leaves the ratings unchanged
+    when the game without the copy has a unique equilibrium (the generic case);
+    with a continuum of equilibria the max-entropy rule itself favours the
+    duplicated entrant's share (by ``p_i log k`` for ``k`` copies), a property of
+    the definition, not of this solver.
 
     Args:
         payoff: ``(n, n)`` antisymmetric ``A``, e.g. :func:`win_logits`.
@@ -319,57 +330,87 @@ def nash_averaging(payoff: np.ndarray, names: Sequence[str]) -> NashAverage:
         options=_HIGHS,
     )
     value = float(lp.x[-1])
-    tol = 1e-9 * size
-    # 2.–3. the equilibrium polytope {p ≥ 0, Σp = 1, −Aᵀp ≤ −(v* − tol)} and its support
-    a_ub, b_ub = -a.T, np.full(n, -(value - tol))
-    tops = []
-    for i in range(n):
-        top = scipy.optimize.linprog(
-            -np.eye(n)[i],
-            A_ub=a_ub,
-            b_ub=b_ub,
-            A_eq=np.ones((1, n)),
-            b_eq=[1.0],
-            bounds=[(0.0, None)] * n,
-            method="highs",
-            options=_HIGHS,
-        )
-        tops.append(top.x)
+    # Round-off slack on Aᵀp ≥ v*: keeps the LPs feasible; it admits an entrant
+    # at weight ~ slack / (its payoff deficit), far below _SUPPORT_TOL.
+    slack = 1e-9 * size
+    # 2. support
+    tops = [_maximise(np.eye(n)[i], a.T, value - slack) for i in range(n)]
     maxima = np.array([t[i] for i, t in enumerate(tops)])
-    # The slack ε lets an entrant in at weight ~ε/(its payoff deficit): weights
-    # that no equilibrium lifts above _SUPPORT_TOL are zero.
     support = np.flatnonzero(maxima > _SUPPORT_TOL)
     p = np.zeros(n)
     if support.size == 1:
         p[support] = 1.0
-    else:
-        # 4. max entropy over the support, from a point positive on it
-        start = np.mean([tops[i] for i in support], axis=0)[support]
-        sub = a[support]
+        return NashAverage(labels, p, a @ p, value)
+    # 3. affine hull of the polytope restricted to the support
+    m_s = a[support].T  # (n, |S|): (Aᵀp)_j = Σ_{i∈S} A_ij p_i
+    points = [t[support] / t[support].sum() for t in tops if t[support].sum() > 0]
+    slack_max = np.empty(n)
+    for j in range(n):
+        x = _maximise(m_s[j], m_s, value - slack)
+        slack_max[j] = m_s[j] @ x - value
+        points.append(x)
+    tight = slack_max <= 1e-7 * size
+    eqs = np.vstack([np.ones(support.size), m_s[tight]])
+    rhs = np.r_[1.0, np.full(int(tight.sum()), value)]
+    start = np.mean(points, axis=0)
+    start = start - np.linalg.lstsq(eqs, eqs @ start - rhs, rcond=None)[0]
+    _, sv, vt = np.linalg.svd(eqs)
+    rank = int(np.sum(sv > 1e-10 * size * sv[0]))
+    basis = vt[rank:].T  # (|S|, d) orthonormal directions within the hull
+    x = start
+    if basis.shape[1] > 0:
+        # 4. maximise entropy over z, x = start + basis z, inequalities only
+        ineq = m_s[~tight]
 
-        def neg_entropy(x: np.ndarray) -> tuple[float, np.ndarray]:
-            xc = np.clip(x, 1e-300, None)
-            return float(np.sum(xc * np.log(xc))), np.log(xc) + 1.0
+        def neg_entropy(z: np.ndarray) -> tuple[float, np.ndarray]:
+            xc = np.clip(start + basis @ z, 1e-300, None)
+            return float(np.sum(xc * np.log(xc))), basis.T @ (np.log(xc) + 1.0)
 
-        res = scipy.optimize.minimize(
-            neg_entropy,
-            start,
-            jac=True,
-            method="SLSQP",
-            bounds=[(0.0, 1.0)] * support.size,
-            constraints=[
-                {"type": "eq", "fun": lambda x: x.sum() - 1.0, "jac": np.ones_like},
+        constraints = [
+            {
+                "type": "ineq",
+                "fun": lambda z: start + basis @ z,
+                "jac": lambda z: basis,
+            }
+        ]
+        if ineq.shape[0]:
+            constraints.append(
                 {
                     "type": "ineq",
-                    "fun": lambda x: sub.T @ x - (value - tol),
-                    "jac": lambda x: sub.T,
-                },
-            ],
-            options={"ftol": 1e-14, "maxiter": 500},
+                    "fun": lambda z: ineq @ (start + basis @ z) - value,
+                    "jac": lambda z: ineq @ basis,
+                }
+            )
+        res = scipy.optimize.minimize(
+            neg_entropy,
+            np.zeros(basis.shape[1]),
+            jac=True,
+            method="SLSQP",
+            constraints=constraints,
+            options={"ftol": 1e-15, "maxiter": 1000},
         )
-        p[support] = np.clip(res.x, 0.0, None)
-        p /= p.sum()
+        x = start + basis @ res.x
+    p[support] = np.clip(x, 0.0, None)
+    p /= p.sum()
     return NashAverage(labels, p, a @ p, value)
+
+
+def _maximise(objective: np.ndarray, m: np.ndarray, bound: float) -> np.ndarray:
+    """``argmax cᵀx`` over ``{x ≥ 0, Σx = 1, M x ≥ bound}`` by HiGHS."""
+    k = m.shape[1]
+    res = scipy.optimize.linprog(
+        -objective,
+        A_ub=-m,
+        b_ub=np.full(m.shape[0], -bound),
+        A_eq=np.ones((1, k)),
+        b_eq=[1.0],
+        bounds=[(0.0, None)] * k,
+        method="highs",
+        options=_HIGHS,
+    )
+    if res.status != 0:
+        raise RuntimeError(f"equilibrium LP failed: {res.message}")
+    return np.asarray(res.x)
 
 
 # ---------------------------------------------------------------- α-Rank

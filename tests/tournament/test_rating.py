@@ -144,6 +144,19 @@ def test_nash_averaging_invariant_to_duplicated_entrant():
     )
 
 
+def test_nash_averaging_degenerate_game_by_hand():
+    # a beats b, c ties everyone. (A p)_a = p_b ≤ 0 forces p_b = 0, so the
+    # equilibria are {p_a + p_c = 1}; max entropy is (1/2, 0, 1/2).
+    a = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    nash = nash_averaging(a, "abc")
+    np.testing.assert_allclose(nash.weights, [0.5, 0.0, 0.5], atol=1e-7)
+    np.testing.assert_allclose(nash.ratings, [0.0, -0.5, 0.0], atol=1e-7)
+    # With a continuum of equilibria, a copy of a gains weight: max entropy over
+    # {p_a + p_a' + p_c = 1} is uniform (the documented limit of the invariance).
+    dup = nash_averaging(a[np.ix_([0, 1, 2, 0], [0, 1, 2, 0])], "abcd")
+    np.testing.assert_allclose(dup.weights, [1 / 3, 0.0, 1 / 3, 1 / 3], atol=1e-7)
+
+
 def test_nash_averaging_max_entropy_among_many_equilibria():
     # All-zero payoff: every mixture is an equilibrium; max entropy is uniform.
     nash = nash_averaging(np.zeros((5, 5)), "abcde")
