@@ -183,6 +183,8 @@ def win_logits(wins: np.ndarray, smoothing: float = 0.5) -> np.ndarray:
 
 # ---------------------------------------------------------------- Elo
 
+_NEWTON_ITERS = 200
+
 
 def elo_ratings(
     wins: np.ndarray,
@@ -194,8 +196,7 @@ def elo_ratings(
     """Bradley–Terry maximum-likelihood ratings on the Elo scale.
 
     Maximises ``ℓ(r) = Σ_{i,j} w_ij log σ(r_i − r_j) − (λ/2)‖r‖²`` (``λ = prior``),
-    a strictly concave problem for ``λ > 0``, by Newton trust-region steps
-    (``scipy.optimize.minimize(method="trust-exact")``) with gradient
+    a strictly concave problem for ``λ > 0``, by damped Newton steps with gradient
     ``∂ℓ/∂r_k = Σ_j (w_kj σ(r_j − r_k) − w_jk σ(r_k − r_j)) − λ r_k`` and Hessian
     ``−(L + λI)``, ``L`` the Laplacian of ``c_ij = (w_ij + w_ji) σ_ij σ_ji``. A
     penalty ``½(Σ r)²``, zero at the optimum, makes the Hessian definite also for
@@ -238,32 +239,37 @@ def elo_ratings(
                 "and lost to the rest (a strongly connected record); use prior > 0"
             )
 
-    def objective(r: np.ndarray) -> tuple[float, np.ndarray]:
+    def objective(r: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         d = r[:, None] - r[None, :]
         # −log σ(d) = log(1 + e^{−d}), overflow-free
         nll = float(np.sum(w * np.logaddexp(0.0, -d)))
-        p_lose = 1.0 / (1.0 + np.exp(np.clip(d, -700, 700)))  # σ(r_j − r_i)
+        p_lose = 0.5 * (1.0 - np.tanh(0.5 * d))  # σ(r_j − r_i), overflow-free
         grad = -(w * p_lose).sum(axis=1) + (w.T * p_lose.T).sum(axis=1)
-        total = r.sum()
-        value = nll + 0.5 * prior * float(r @ r) + 0.5 * float(total) ** 2
-        return value, grad + prior * r + total
+        c = (w + w.T) * p_lose * (1.0 - p_lose)
+        hess = np.diag(c.sum(axis=1)) - c + prior * np.eye(n) + np.ones((n, n))
+        total = float(r.sum())
+        value = nll + 0.5 * prior * float(r @ r) + 0.5 * total**2
+        return value, grad + prior * r + total, hess
 
-    def hessian(r: np.ndarray) -> np.ndarray:
-        d = r[:, None] - r[None, :]
-        p = 1.0 / (1.0 + np.exp(-np.clip(d, -700, 700)))
-        c = (w + w.T) * p * (1.0 - p)
-        lap = np.diag(c.sum(axis=1)) - c
-        return lap + prior * np.eye(n) + np.ones((n, n))
-
-    result = scipy.optimize.minimize(
-        objective,
-        np.zeros(n),
-        jac=True,
-        hess=hessian,
-        method="trust-exact",
-        options={"gtol": 1e-10, "maxiter": 1000},
-    )
-    r = result.x - result.x.mean()
+    # Damped Newton (Boyd & Vandenberghe 2004, Alg. 9.5): Armijo backtracking on
+    # the convex objective; stop once a step moves no log-strength by 1e-12.
+    r = np.zeros(n)
+    value, grad, hess = objective(r)
+    for _ in range(_NEWTON_ITERS):
+        step = -np.linalg.solve(hess, grad)
+        decrement = float(-grad @ step)
+        t = 1.0
+        new = objective(r + step)
+        while new[0] > value - 0.25 * t * decrement and t > 1e-12:
+            t *= 0.5
+            new = objective(r + t * step)
+        if new[0] > value:
+            break  # no decrease left above round-off
+        r = r + t * step
+        value, grad, hess = new
+        if t * np.abs(step).max() < 1e-12:
+            break
+    r = r - r.mean()
     return Ratings(labels, base + scale * r / np.log(10.0), r)
 
 
