@@ -13,9 +13,10 @@ Gaussian prior) keeps ratings finite for undefeated entrants and fixes the addit
 gauge: at the optimum ``Σ_i r_i = 0`` because ``Σ_k ∂ℓ/∂r_k = −λ Σ_k r_k``. The Elo
 rating is ``R_i = base + (scale / ln 10) r_i``, so that
 ``P(i beats j) = 1 / (1 + 10^{−(R_i − R_j)/scale})`` (Elo 1978; OpenSpiel's
-``algorithms/elo.py`` fits the same model). With ``λ = 0`` the MLE exists iff the
-"beat" graph is strongly connected (Zermelo 1929; Ford 1957); it is then refused
-otherwise.
+``algorithms/elo.py`` fits the same model by Hunter's MM iteration, with a
+pseudo-count where this uses the ridge). With ``λ = 0`` the MLE exists iff the
+"beat" graph is strongly connected (Zermelo 1929; Ford 1957); other records are
+then refused.
 
 **Nash averaging** (Balduzzi, Tuyls, Pérolat & Graepel, NeurIPS 2018, §3). For an
 antisymmetric ``A`` (``A = −Aᵀ``, e.g. win logits) the symmetric zero-sum
@@ -24,17 +25,19 @@ form the polytope ``{p ∈ Δ : Aᵀ p ≥ 0}``, and the *maximum-entropy* one `
 unique. The Nash average rates entrant ``i`` by ``(A p*)_i`` — its payoff against
 the max-entropy Nash mixture: 0 on the support of ``p*``, negative off it. Because
 ``p*`` maximises entropy, copies of an entrant split its weight equally and no
-rating changes: Nash averaging is invariant to redundant entrants (their Prop. 3).
+rating changes: Nash averaging is invariant to redundant entrants (their §3) —
+exactly so when the game without the copies has a unique equilibrium, the generic
+case (see :func:`nash_averaging` for the degenerate one).
 
 **α-Rank** (Omidshafiei et al., Sci. Rep. 9, 9937, 2019), two populations. States
 are pure profiles ``(i, j)``. From ``(i, j)`` one population ``k`` at a time adopts a
 mutant strategy, chosen uniformly among its ``|S_k| − 1`` others
 (``η = 1 / Σ_k (|S_k| − 1)``), which fixates with the Fermi-process probability
 ``ρ(u) = (1 − e^{−u}) / (1 − e^{−m u})``, ``u = α (f_mutant − f_resident)``,
-``ρ(0) = 1/m`` (eq. 10 of the paper; ``_get_rho_sr_multipop`` of OpenSpiel's
-``open_spiel/python/egt/alpharank.py``, whose formulas this follows). The ranking is
-the stationary distribution ``π`` of this Markov chain; the marginals of ``π`` rate
-each population's strategies.
+``ρ(0) = 1/m`` (the paper's multi-population model; ``_get_rho_sr_multipop`` of
+OpenSpiel's ``open_spiel/python/egt/alpharank.py``, whose formulas this follows).
+The ranking is the stationary distribution ``π`` of this Markov chain; the
+marginals of ``π`` rate each population's strategies.
 
 References:
     Bradley & Terry, "Rank analysis of incomplete block designs", Biometrika 1952.
