@@ -1,4 +1,4 @@
-"""Tournaments: solver comparisons under equal oracle budgets, with statistics and ratings.
+"""Tournaments: solver comparisons under equal oracle budgets, statistics, ratings.
 
 The package runs matches (self-play and cross-play) between registered solvers on
 registered games, stores every match in a resumable store, and reports leaderboards.
