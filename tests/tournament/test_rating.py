@@ -228,6 +228,18 @@ def test_alpha_rank_matching_pennies_uniform():
         np.testing.assert_allclose(res.col_masses, 0.5, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("error")
+def test_alpha_rank_two_strict_equilibria_large_alpha():
+    # Coordination game: (0,0) and (1,1) are strict equilibria, symmetric under
+    # relabelling. The fixation probabilities out of them underflow in linear
+    # space (an eigenvector solve sees two absorbing states); in log space the
+    # chain stays irreducible and symmetry splits the mass 1/2, 1/2.
+    r = np.eye(2)
+    for alpha in (1e2, 1e6):
+        res = alpha_rank(r, r, alpha=alpha)
+        np.testing.assert_allclose(res.joint, np.diag([0.5, 0.5]), atol=1e-12)
+
+
 def test_alpha_rank_matches_dense_eigenvector():
     rng = np.random.default_rng(0)
     r, c = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
