@@ -251,7 +251,7 @@ class Oracle:
             t = theta.detach().requires_grad_(True)
             p = phi.detach().requires_grad_(True)
             params = {"generator": t, "discriminator": p}
-            loss = _sign(loss_of) * self.game.value(self.instance, t, p, data).sum()
+            loss = self.game.seat_loss(loss_of, self.instance, t, p, data).sum()
             (g,) = torch.autograd.grad(loss, params[cols], create_graph=True)
             h_theta, h_phi = torch.autograd.grad(
                 (g * vector.detach()).sum(), (t, p), materialize_grads=True
