@@ -1,0 +1,220 @@
+"""PNG plots of a tournament (matplotlib, Agg backend, reproducible bytes).
+
+Every figure is saved with ``metadata={"Software": None}`` (no version stamp) from
+inputs in a fixed order, so regenerating a report gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gangames.tournament import stats
+from gangames.tournament.match import decode_trajectory
+
+__all__ = ["cross_play_heatmaps", "gap_curves", "performance_profile", "samples"]
+
+_SAVE = {"dpi": 100, "metadata": {"Software": None}}
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _safe(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+
+
+def gap_curves(results: Any, folder: Path) -> list[Path]:
+    """Per game: IQM of log10 gap against oracle calls per seat, 95 % bootstrap band.
+
+    Each self-play run's curve is interpolated onto a common grid of oracle calls
+    (0 … budget). A diverged run's curve is what the env reported (its parameters
+    frozen at divergence), capped to [1e-12, 1e12] so the log scale stays finite.
+    """
+    plt = _plt()
+    cfg = results.config
+    grid = np.linspace(0.0, cfg.budget, 101)
+    curves: dict[str, dict[str, list[np.ndarray]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for r in results.mode("self_play"):
+        if r["trajectory"] is None:
+            continue
+        calls, curve = decode_trajectory(r["trajectory"])
+        curve = np.clip(np.nan_to_num(curve, nan=1e12, posinf=1e12), 1e-12, 1e12)
+        logs = np.log10(curve)
+        for b in range(logs.shape[1]):
+            curves[r["game"]][r["generator"]].append(np.interp(grid, calls, logs[:, b]))
+    out = []
+    for g in [g.label for g in cfg.games]:
+        if g not in curves:
+            continue
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        for k, e in enumerate([e.label for e in cfg.entrants]):
+            runs = curves[g].get(e)
+            if not runs:
+                continue
+            ci = stats.bootstrap_ci(
+                [np.stack(runs)], stats.interquartile_mean, reps=500, seed=0
+            )
+            color = f"C{k % 10}"
+            ax.plot(grid, 10**ci.point, color=color, label=e, lw=1.5)
+            ax.fill_between(grid, 10**ci.low, 10**ci.high, color=color, alpha=0.2, lw=0)
+        ax.set_yscale("log")
+        ax.set_xlabel("oracle calls per seat (gradient-equivalents)")
+        ax.set_ylabel("duality gap (IQM, 95 % CI)")
+        ax.set_title(g)
+        ax.legend(fontsize=7, ncol=2)
+        fig.tight_layout()
+        path = folder / f"gap_{_safe(g)}.png"
+        fig.savefig(path, **_SAVE)
+        plt.close(fig)
+        out.append(path)
+    return out
+
+
+def cross_play_heatmaps(crosses: list[Any], folder: Path) -> list[Path]:
+    """Per game: heat map of log10 median final gap, generator rule × discriminator rule."""
+    plt = _plt()
+    out = []
+    for cp in crosses:
+        n = len(cp.entrants)
+        with np.errstate(all="ignore"):
+            z = np.log10(
+                np.clip(np.nan_to_num(cp.gap, nan=1e12, posinf=1e12), 1e-12, 1e12)
+            )
+        fig, ax = plt.subplots(figsize=(1.0 + 0.6 * n, 0.8 + 0.5 * n))
+        im = ax.imshow(z, cmap="viridis_r", aspect="auto")
+        ax.set_xticks(range(n), cp.entrants, rotation=60, ha="right", fontsize=7)
+        ax.set_yticks(range(n), cp.entrants, fontsize=7)
+        ax.set_xlabel("discriminator rule")
+        ax.set_ylabel("generator rule")
+        for i in range(n):
+            for j in range(n):
+                ax.text(
+                    j,
+                    i,
+                    f"{z[i, j]:.1f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="w",
+                )
+        fig.colorbar(im, ax=ax, label="log10 median final gap")
+        ax.set_title(f"cross-play: {cp.game}")
+        fig.tight_layout()
+        path = folder / f"cross_play_{_safe(cp.game)}.png"
+        fig.savefig(path, **_SAVE)
+        plt.close(fig)
+        out.append(path)
+    return out
+
+
+def performance_profile(
+    profile: dict[str, np.ndarray], taus: np.ndarray, folder: Path
+) -> Path:
+    """Fraction of runs with score ≤ τ, per entrant."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for k, (e, frac) in enumerate(profile.items()):
+        ax.step(taus, frac, where="post", color=f"C{k % 10}", label=e)
+    ax.set_xlabel("τ: log10(final gap / initial gap)")
+    ax.set_ylabel("fraction of runs with score ≤ τ")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    path = folder / "performance_profile.png"
+    fig.savefig(path, **_SAVE)
+    plt.close(fig)
+    return path
+
+
+def samples(results: Any, folder: Path) -> list[Path]:
+    """MixtureGAN samples per solver: replays seed 0 of each self-play match and renders.
+
+    Active only for games whose id is ``…/MixtureGAN-v0`` and whose env renders
+    ``render_mode="rgb_array"`` frames; otherwise nothing is written. Replaying is
+    exact because a match's seed depends only on its identity.
+    """
+    import agents
+    from gangames.errors import InvalidConfigError
+    from gangames.tournament.match import build_solver, make_env
+
+    cfg = results.config
+    out: list[Path] = []
+    for g in cfg.games:
+        if not g.id.endswith("MixtureGAN-v0"):
+            continue
+        frames = []
+        for r in results.mode("self_play"):
+            if r["game"] != g.label or r["seed_index"] != 0 or r["trajectory"] is None:
+                continue
+            from gangames.tournament.schedule import Match
+
+            match = Match(
+                r["match_id"],
+                r["mode"],
+                r["game"],
+                r["generator"],
+                r["discriminator"],
+                r["seed_index"],
+                r["seed"],
+            )
+            try:
+                solver, order, first = build_solver(cfg, match)
+                env = make_env(cfg, match, order, first)
+                import gangames
+
+                env = gangames.make(
+                    g.id, **{**g.options, **_env_options(env)}, render_mode="rgb_array"
+                )
+                agents.play(env, solver, seed=match.seed)
+                frame = env.render()
+            except InvalidConfigError:
+                return out  # the env cannot render: no sample plots
+            if frame is not None:
+                frames.append((r["generator"], np.asarray(frame)))
+        if not frames:
+            continue
+        plt = _plt()
+        n = len(frames)
+        cols = min(n, 4)
+        rows = -(-n // cols)
+        fig, axes = plt.subplots(
+            rows, cols, figsize=(3 * cols, 3 * rows), squeeze=False
+        )
+        for ax in axes.ravel():
+            ax.axis("off")
+        for ax, (name, img) in zip(axes.ravel(), frames, strict=False):
+            ax.imshow(img)
+            ax.set_title(name, fontsize=8)
+        fig.tight_layout()
+        path = folder / f"samples_{_safe(g.label)}.png"
+        fig.savefig(path, **_SAVE)
+        plt.close(fig)
+        out.append(path)
+    return out
+
+
+def _env_options(env: Any) -> dict[str, Any]:
+    c = env.config
+    opts = {
+        "batch": c.batch,
+        "device": str(c.device),
+        "dtype": "float64" if str(c.dtype).endswith("float64") else "float32",
+        "budget": c.budget,
+        "max_steps": c.max_steps,
+        "reward": c.reward,
+        "order": "sequential" if hasattr(env, "agent_selection") else "simultaneous",
+    }
+    if opts["order"] == "sequential":
+        opts["first"] = c.first
+    return opts
