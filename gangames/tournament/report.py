@@ -155,6 +155,10 @@ def _fmt(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}" if abs(x) < 1e4 else f"{x:.{digits}e}"
 
 
+def _zero(x: float, eps: float = 1e-6) -> float:
+    return 0.0 if abs(x) < eps else x
+
+
 def _complete(sp: SelfPlay, entrants: Iterable[str]) -> list[str]:
     """Games every one of ``entrants`` has runs on."""
     return [g for g in sp.games if all(sp.scores[e][g].size for e in entrants)]
@@ -386,7 +390,8 @@ def leaderboard(results: Results) -> str:
                     f"{r['iqm']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]",
                     _fmt(r["p_better_next"], 2),
                     _fmt(q.get("elo", math.nan), 4),
-                    _fmt(q.get("nash_rating", math.nan), 2),
+                    # the LP's round-off (≈1e-9) on the equilibrium support reads 0
+                    _fmt(_zero(q.get("nash_rating", math.nan)), 2),
                     f"{100 * r['reached_tol']:.0f} %",
                     _fmt(r["median_calls_to_tol"]),
                     _fmt(r["median_auc"]),
