@@ -108,7 +108,8 @@ run(cfg, {out!r}, resume=True, progress=False, workers={workers}, setup=_agents.
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing(tmp_path):
-    data = tiny(seeds=3, budget=60)
+    # ~50 matches: long enough (several seconds) to be killed mid-run several times
+    data = tiny(seeds=4, budget=300)
     cfg = TournamentConfig.from_dict(data)
     run(cfg, tmp_path / "ref", progress=False)
     reference = results(tmp_path / "ref")
@@ -124,7 +125,7 @@ def test_sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing(tmp_
         before = len(records(out)) if (out / "results.sqlite").exists() else 0
         proc = subprocess.Popen([sys.executable, "-c", script], env=env)
         if attempt == 0:  # anywhere, start-up included
-            time.sleep(rng.uniform(0.2, 3.0))
+            time.sleep(rng.uniform(0.2, 1.5))
         else:  # once this run has recorded something, at a random moment after
             deadline = time.monotonic() + 60
             while proc.poll() is None and time.monotonic() < deadline:
