@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 BACKENDS = ("sequential", "processes", "ray")
+_READY = "ready"  # a worker's first message: imports and setup done
 GRACE_S = 10.0  # hard kill this long after the soft (in-match) deadline
 
 OnResult = Callable[[dict[str, Any]], None]
@@ -89,6 +90,7 @@ def _worker(conn: Any, setup: Callable[[], Any] | None) -> None:
     import json
 
     _prepare(setup)
+    conn.send(_READY)
     configs: dict[str, TournamentConfig] = {}
     while True:
         try:
@@ -119,6 +121,7 @@ class _Slot:
         child.close()
         self.task: tuple[Match, int] | None = None
         self.started = 0.0
+        self.ready = False  # set by the worker's first message
 
     def kill(self) -> None:
         if self.proc.is_alive():
@@ -154,19 +157,29 @@ class ProcessBackend:
         try:
             while queue or any(s.task for s in slots):
                 for s in slots:
-                    if s.task is None and queue:
+                    # a task's clock starts when a started worker receives it
+                    if s.ready and s.task is None and queue:
                         s.task = queue.popleft()
                         s.started = time.monotonic()
                         # a dead worker is seen as a crash below
                         with contextlib.suppress(BrokenPipeError, OSError):
                             s.conn.send((text, tuple(s.task[0])))
-                busy = [s for s in slots if s.task]
                 ready = wait(
-                    [s.conn for s in busy] + [s.proc.sentinel for s in busy],
+                    [s.conn for s in slots] + [s.proc.sentinel for s in slots],
                     timeout=0.5,
                 )
                 now = time.monotonic()
                 for i, s in enumerate(slots):
+                    if not s.ready:
+                        if s.conn in ready:
+                            with contextlib.suppress(EOFError, OSError):
+                                s.ready = s.conn.recv() == _READY
+                        if not s.ready and s.proc.sentinel in ready:
+                            raise RuntimeError(
+                                "a tournament worker died while starting (exit code "
+                                f"{s.proc.exitcode}); see its output above"
+                            )
+                        continue
                     if s.task is None:
                         continue
                     match, attempt = s.task
@@ -189,13 +202,12 @@ class ProcessBackend:
                         )
                         dead = True
                     if dead and rec is None:
-                        code = s.proc.exitcode
                         s.proc.join(1)
-                        code = s.proc.exitcode if code is None else code
                         rec = failure(
                             match,
                             "worker_crashed",
-                            f"worker process died during the match (exit code {code})",
+                            "worker process died during the match (exit code "
+                            f"{s.proc.exitcode})",
                             now - s.started,
                         )
                     if rec is None:

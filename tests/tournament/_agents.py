@@ -54,6 +54,9 @@ def _fault(kind: str, after: int):
                 return torch.full_like(updates, float("nan")), state
             if kind == "hang":
                 time.sleep(1000)
+            if kind == "block":  # a hang the in-match deadline cannot interrupt
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+                time.sleep(1000)
             if kind == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
         return updates, state

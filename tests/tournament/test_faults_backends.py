@@ -74,9 +74,27 @@ def test_process_backend_survives_killed_and_hung_workers(tmp_path):
 
 
 @pytest.mark.slow
+def test_process_backend_kills_a_hang_that_blocks_the_deadline(tmp_path, monkeypatch):
+    from gangames.tournament import backends
+
+    monkeypatch.setattr(backends, "GRACE_S", 1.0)
+    cfg = faulty_config("block", timeout=1.0)
+    run(cfg, tmp_path, workers=2, progress=False, setup=_agents.register)
+    recs = {r["generator"]: r for r in records(tmp_path).values()}
+    assert recs["tgda"]["status"] == "ok"
+    assert recs["block"]["status"] == "timeout" and recs["block"]["attempts"] == 2
+    assert "ignored the in-match deadline" in recs["block"]["error"]
+
+
+@pytest.mark.slow
 def test_three_backends_agree(tmp_path):
     ray = pytest.importorskip("ray")
-    cfg = TournamentConfig.from_dict(tiny(modes=["self_play", "cross_play"], seeds=1))
+    data = tiny(modes=["self_play", "cross_play"], seeds=1)
+    data["entrants"] += [
+        {"agent": "tfault", "hyperparameters": {"kind": k}, "label": k}
+        for k in ("raise", "nan")
+    ]
+    cfg = TournamentConfig.from_dict(data)
     run(cfg, tmp_path / "seq", backend="sequential", progress=False)
     run(cfg, tmp_path / "proc", workers=2, progress=False, setup=_agents.register)
     ray.init(
@@ -92,6 +110,8 @@ def test_three_backends_agree(tmp_path):
         ray.shutdown()
     reference = results(tmp_path / "seq")
     assert len(reference) == len(schedule(cfg))
+    statuses = {v[0] for v in reference.values()}
+    assert statuses == {"ok", "agent_error", "diverged"}
     assert results(tmp_path / "proc") == reference
     assert results(tmp_path / "ray") == reference
 
