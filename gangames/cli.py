@@ -5,7 +5,9 @@ Subcommands:
 * ``gangames list`` — registered games and agents;
 * ``gangames play GAME AGENT`` — one match, printing the duality gap as it goes;
 * ``gangames tournament CONFIG.toml --out DIR [--workers N] [--backend …] [--resume]``
-  — play a tournament, print the Markdown leaderboard, write the report;
+  — play a tournament, print the Markdown leaderboard, write the report (or build the
+  config from flags: ``--game gangames/Bilinear-v0,dimension=4 --agent gda,lr=0.1
+  --agent extragradient --budget 200``);
 * ``gangames report DIR`` — (re)write the report of a finished or partial tournament;
 * ``gangames train …`` — train a learned agent (present when :mod:`gangames.training`
   is installed; it provides ``add_arguments(parser)`` and ``run(args) -> int``).
@@ -37,6 +39,12 @@ def _hyperparameters(pairs: Sequence[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             out[key] = value
     return out
+
+
+def _entry(text: str, name: str, options: str) -> dict[str, Any]:
+    """``"NAME,key=value,…"`` → ``{name: NAME, options: {key: value}}``."""
+    head, *pairs = text.split(",")
+    return {name: head, options: _hyperparameters(pairs)}
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -91,16 +99,30 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 def cmd_tournament(args: argparse.Namespace) -> int:
     """Play a tournament, print the leaderboard, write the report."""
-    from gangames.tournament import load_config, run, write_report
+    from gangames.tournament import TournamentConfig, load_config, run, write_report
 
-    overrides = {
+    overrides: dict[str, Any] = {
         "seeds": args.seeds,
         "batch": args.batch,
         "budget": args.budget,
         "root_seed": args.root_seed,
         "timeout": args.timeout,
+        "modes": args.modes,
     }
-    config = load_config(args.config, **overrides)
+    if args.game:
+        overrides["games"] = [_entry(g, "id", "options") for g in args.game]
+    if args.agent:
+        overrides["entrants"] = [
+            _entry(a, "agent", "hyperparameters") for a in args.agent
+        ]
+    if args.config is None:
+        if not (args.game and args.agent):
+            raise ValueError("give a TOML config, or both --game and --agent flags")
+        config = TournamentConfig.from_dict(
+            {k: v for k, v in overrides.items() if v is not None}
+        )
+    else:
+        config = load_config(args.config, **overrides)
     summary = run(
         config,
         args.out,
@@ -158,7 +180,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_play)
 
     p = sub.add_parser("tournament", help="play a tournament from a TOML config")
-    p.add_argument("config", help="TOML config (see configs/main.toml)")
+    p.add_argument(
+        "config", nargs="?", default=None, help="TOML config (see configs/main.toml)"
+    )
+    p.add_argument(
+        "--game",
+        action="append",
+        metavar="ID[,KEY=VALUE…]",
+        help="a game (repeatable; replaces the config's games)",
+    )
+    p.add_argument(
+        "--agent",
+        action="append",
+        metavar="NAME[,KEY=VALUE…]",
+        help="an entrant (repeatable; replaces the config's entrants)",
+    )
+    p.add_argument(
+        "--modes", nargs="+", default=None, choices=("self_play", "cross_play")
+    )
     p.add_argument("--out", default="runs/tournament", help="output folder")
     p.add_argument(
         "--workers", type=int, default=1, help="parallel matches (>1: processes)"

@@ -102,3 +102,8 @@ def test_cli_list_tournament_and_bad_config(tmp_path, capsys):
         == 0
     )
     assert "final duality_gap" in capsys.readouterr().out
+    flags = ["--game", "gangames/Bilinear-v0,dimension=2", "--agent", "tgda,lr=0.1"]
+    flags += ["--agent", "textra", "--budget", "10", "--seeds", "1", "--no-plots"]
+    assert main(["tournament", "--out", str(tmp_path / "f"), *flags]) == 0
+    assert "textra" in capsys.readouterr().out
+    assert main(["tournament", "--out", str(tmp_path / "g"), "--agent", "tgda"]) == 2
