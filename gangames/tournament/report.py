@@ -233,6 +233,59 @@ def self_play_table(sp: SelfPlay, tolerance: float) -> list[dict[str, Any]]:
     return rows
 
 
+def per_game_table(sp: SelfPlay) -> list[dict[str, Any]]:
+    """IQM of the score per game and entrant, with a bootstrap interval over runs."""
+    rows = []
+    for g in sp.games:
+        for e in sp.entrants:
+            x = sp.scores[e][g]
+            if not x.size:
+                continue
+            ci = stats.bootstrap_ci(
+                {g: x}, stats.interquartile_mean, reps=REPS, seed=SEED
+            )
+            rows.append(
+                {
+                    "game": g,
+                    "entrant": e,
+                    "iqm": float(ci.point),
+                    "ci_low": float(ci.low),
+                    "ci_high": float(ci.high),
+                    "median_final_gap": float(np.median(sp.gaps[e][g])),
+                    "runs": int(x.size),
+                }
+            )
+    return rows
+
+
+def improvement_table(sp: SelfPlay) -> list[dict[str, Any]]:
+    """P(a run of X scores lower than a run of Y), every ordered pair, over games."""
+    present = [e for e in sp.entrants if any(sp.scores[e][g].size for g in sp.games)]
+    games = _complete(sp, present)
+    rows = []
+    for x in present:
+        for y in present:
+            if x == y or not games:
+                continue
+            p = stats.probability_of_improvement(
+                {g: sp.scores[x][g] for g in games},
+                {g: sp.scores[y][g] for g in games},
+                reps=REPS,
+                seed=SEED,
+                lower_is_better=True,
+            )
+            rows.append(
+                {
+                    "entrant": x,
+                    "opponent": y,
+                    "probability": float(p.point),
+                    "ci_low": float(p.low),
+                    "ci_high": float(p.high),
+                }
+            )
+    return rows
+
+
 def win_matrix(sp: SelfPlay) -> tuple[list[str], np.ndarray]:
     """Head-to-head wins over paired runs: lower final gap on the same instance."""
     entrants = [e for e in sp.entrants if any(sp.gaps[e][g].size for g in sp.games)]
@@ -507,7 +560,8 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
     """Write the report of the tournament in ``out_dir`` into its report folder.
 
     Files: ``leaderboard.md``; ``runs.csv`` (one row per run), ``self_play.csv``,
-    ``ratings.csv``, ``wins.csv``, ``performance_profile.csv``,
+    ``per_game.csv``, ``probability_of_improvement.csv``, ``ratings.csv``,
+    ``wins.csv``, ``performance_profile.csv``,
     ``cross_play_<game>.csv``; with ``plots``: ``gap_<game>.png``,
     ``cross_play_<game>.png``, ``performance_profile.png``.
     """
@@ -557,6 +611,20 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
     put(
         "ratings.csv",
         _csv(ratings_table(sp), ["entrant", "elo", "nash_weight", "nash_rating"]),
+    )
+    put(
+        "per_game.csv",
+        _csv(
+            per_game_table(sp),
+            ["game", "entrant", "iqm", "ci_low", "ci_high", "median_final_gap", "runs"],
+        ),
+    )
+    put(
+        "probability_of_improvement.csv",
+        _csv(
+            improvement_table(sp),
+            ["entrant", "opponent", "probability", "ci_low", "ci_high"],
+        ),
     )
     names, wins = win_matrix(sp)
     put(

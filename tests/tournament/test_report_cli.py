@@ -25,6 +25,8 @@ def test_report_is_complete_and_regenerates_identically(finished):
         "leaderboard.md",
         "runs.csv",
         "self_play.csv",
+        "per_game.csv",
+        "probability_of_improvement.csv",
         "ratings.csv",
         "wins.csv",
         "performance_profile.csv",
@@ -43,6 +45,13 @@ def test_report_is_complete_and_regenerates_identically(finished):
     assert [int(r["rank"]) for r in table] == [1, 2, 3]
     iqm = [float(r["iqm"]) for r in table]
     assert iqm == sorted(iqm)
+    pi = list(
+        csv.DictReader((finished / "report" / "probability_of_improvement.csv").open())
+    )
+    p = {(r["entrant"], r["opponent"]): float(r["probability"]) for r in pi}
+    assert len(p) == 6
+    for (x, y), v in p.items():  # P(X < Y) + P(Y < X) = 1 (ties count ½ each way)
+        assert v + p[(y, x)] == pytest.approx(1.0)
     wins = list(csv.DictReader((finished / "report" / "wins.csv").open()))
     # every pair of entrants met on 2 games × 2 seeds × 2 instances
     a, b = wins[0]["entrant"], wins[1]["entrant"]
