@@ -10,8 +10,8 @@ records; they differ only in isolation:
   keeps a hard deadline per task (timeout + a grace period, for hangs that ignore
   signals) and kills the worker past it; a worker that dies mid-match is recorded as
   ``worker_crashed`` and replaced.
-* ``ray`` — one Ray task per match (``ray.init(address)``, or a local cluster),
-  with the same deadline, crash and retry rules.
+* ``ray`` — one Ray actor per slot (``ray.init(address)``, or a local cluster),
+  one match per call, with the same deadline, crash and retry rules.
 
 Retries are capped: ``agent_error``, ``timeout`` and ``worker_crashed`` are tried
 ``1 + config.retries`` times; the last record is kept with its attempt count.
@@ -255,62 +255,113 @@ class RayBackend:
     def run(
         self, config: TournamentConfig, matches: Iterable[Match], on_result: OnResult
     ) -> None:
-        """Play ``matches`` and hand each final record to ``on_result``."""
+        """Play ``matches`` and hand each final record to ``on_result``.
+
+        One Ray actor per slot (the process backend's worker): a task's clock starts
+        when a started actor receives it, so start-up time never counts against the
+        timeout; a hung actor is killed and replaced, a dead one recorded as crashed.
+        """
         ray = self.ray
         if not ray.is_initialized():
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
-        setup = self.setup
-
-        @ray.remote(num_cpus=1, max_retries=0)
-        def play(text: str, match: tuple) -> dict[str, Any]:
-            import json
-
-            _prepare(setup)
-            cfg = TournamentConfig.from_dict(json.loads(text), check_names=False)
-            return execute(cfg, Match(*match))
-
+        player = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(_RayPlayer)
         text = config.canonical_json()
         queue: deque[tuple[Match, int]] = deque((m, 1) for m in matches)
-        cap = self.max_in_flight or max(1, int(ray.available_resources().get("CPU", 1)))
-        running: dict[Any, tuple[Match, int, float]] = {}
+        cap = self.max_in_flight or max(1, int(ray.cluster_resources().get("CPU", 1)))
         hard = config.timeout + GRACE_S
-        while queue or running:
-            while queue and len(running) < cap:
-                m, attempt = queue.popleft()
-                running[play.remote(text, tuple(m))] = (m, attempt, time.monotonic())
-            done, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
-            now = time.monotonic()
-            for ref in list(running):
-                m, attempt, started = running[ref]
-                if ref in done:
-                    try:
-                        rec = ray.get(ref)
-                    except ray.exceptions.RayTaskError as err:
-                        rec = failure(m, "agent_error", str(err), now - started)
-                    except ray.exceptions.RayError as err:
+
+        def start() -> dict[str, Any]:
+            actor = player.remote(self.setup)
+            return {"actor": actor, "ready": actor.ready.remote(), "task": None}
+
+        slots = [start() for _ in range(min(cap, len(queue)))]
+        try:
+            while queue or any(s["task"] for s in slots):
+                for s in slots:
+                    if s["ready"] is None and s["task"] is None and queue:
+                        m, attempt = queue.popleft()
+                        s["task"] = (m, attempt)
+                        s["ref"] = s["actor"].play.remote(text, tuple(m))
+                        s["started"] = time.monotonic()
+                pending = [s["ready"] for s in slots if s["ready"] is not None]
+                pending += [s["ref"] for s in slots if s["task"]]
+                done, _ = ray.wait(pending, num_returns=1, timeout=0.5)
+                done = set(done)
+                now = time.monotonic()
+                for i, s in enumerate(slots):
+                    if s["ready"] is not None:
+                        if s["ready"] in done:
+                            try:
+                                ray.get(s["ready"])
+                            except ray.exceptions.RayError as err:
+                                raise RuntimeError(
+                                    f"a tournament worker died while starting: {err}"
+                                ) from None
+                            s["ready"] = None
+                        continue
+                    if not s["task"]:
+                        continue
+                    m, attempt = s["task"]
+                    replace = False
+                    if s["ref"] in done:
+                        try:
+                            rec = ray.get(s["ref"])
+                        except ray.exceptions.RayTaskError as err:
+                            rec = failure(
+                                m, "agent_error", str(err), now - s["started"]
+                            )
+                        except ray.exceptions.RayError as err:
+                            rec = failure(
+                                m,
+                                "worker_crashed",
+                                f"{type(err).__name__}: {err}",
+                                now - s["started"],
+                            )
+                            replace = True
+                    elif now - s["started"] > hard:
                         rec = failure(
                             m,
-                            "worker_crashed",
-                            f"{type(err).__name__}: {err}",
-                            now - started,
+                            "timeout",
+                            f"Ray worker killed after {hard:g} s (timeout "
+                            f"{config.timeout:g} s plus grace): the match ignored the "
+                            "in-match deadline",
+                            now - s["started"],
                         )
-                elif now - started > hard:
-                    ray.cancel(ref, force=True)
-                    rec = failure(
-                        m,
-                        "timeout",
-                        f"Ray task cancelled after {hard:g} s (timeout {config.timeout:g} s "
-                        "plus grace)",
-                        now - started,
-                    )
-                else:
-                    continue
-                del running[ref]
-                rec["attempts"] = attempt
-                if rec["status"] in RETRIED and attempt <= config.retries:
-                    queue.appendleft((m, attempt + 1))
-                else:
-                    on_result(rec)
+                        replace = True
+                    else:
+                        continue
+                    if replace:
+                        ray.kill(s["actor"], no_restart=True)
+                        slots[i] = start()
+                    slots[i]["task"] = None
+                    rec["attempts"] = attempt
+                    if rec["status"] in RETRIED and attempt <= config.retries:
+                        queue.appendleft((m, attempt + 1))
+                    else:
+                        on_result(rec)
+        finally:
+            for s in slots:
+                ray.kill(s["actor"], no_restart=True)
+
+
+class _RayPlayer:
+    """A Ray actor that plays matches (the process backend's worker, on Ray)."""
+
+    def __init__(self, setup: Callable[[], Any] | None) -> None:
+        _prepare(setup)
+        self.configs: dict[str, TournamentConfig] = {}
+
+    def ready(self) -> bool:
+        return True
+
+    def play(self, text: str, match: tuple) -> dict[str, Any]:
+        import json
+
+        config = self.configs.get(text)
+        if config is None:
+            config = TournamentConfig.from_dict(json.loads(text), check_names=False)
+            self.configs[text] = config
+        return execute(config, Match(*match))
 
 
 def make_backend(

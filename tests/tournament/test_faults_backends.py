@@ -86,9 +86,35 @@ def test_process_backend_kills_a_hang_that_blocks_the_deadline(tmp_path, monkeyp
     assert "ignored the in-match deadline" in recs["block"]["error"]
 
 
-@pytest.mark.slow
-def test_three_backends_agree(tmp_path):
+@pytest.fixture(scope="module")
+def ray_cluster():
     ray = pytest.importorskip("ray")
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}},
+    )
+    yield ray
+    ray.shutdown()
+
+
+@pytest.mark.slow
+def test_ray_backend_records_crashed_and_hung_workers(
+    tmp_path, ray_cluster, monkeypatch
+):
+    from gangames.tournament import backends
+
+    monkeypatch.setattr(backends, "GRACE_S", 1.0)
+    cfg = faulty_config("kill", "block", timeout=1.5)
+    run(cfg, tmp_path, backend="ray", progress=False, setup=_agents.register)
+    recs = {r["generator"]: r for r in records(tmp_path).values()}
+    assert recs["tgda"]["status"] == "ok"
+    assert recs["kill"]["status"] == "worker_crashed" and recs["kill"]["attempts"] == 2
+    assert recs["block"]["status"] == "timeout" and recs["block"]["attempts"] == 2
+
+
+@pytest.mark.slow
+def test_three_backends_agree(tmp_path, ray_cluster):
     data = tiny(modes=["self_play", "cross_play"], seeds=1)
     data["entrants"] += [
         {"agent": "tfault", "hyperparameters": {"kind": k}, "label": k}
@@ -97,17 +123,7 @@ def test_three_backends_agree(tmp_path):
     cfg = TournamentConfig.from_dict(data)
     run(cfg, tmp_path / "seq", backend="sequential", progress=False)
     run(cfg, tmp_path / "proc", workers=2, progress=False, setup=_agents.register)
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}},
-    )
-    try:
-        run(
-            cfg, tmp_path / "ray", backend="ray", progress=False, setup=_agents.register
-        )
-    finally:
-        ray.shutdown()
+    run(cfg, tmp_path / "ray", backend="ray", progress=False, setup=_agents.register)
     reference = results(tmp_path / "seq")
     assert len(reference) == len(schedule(cfg))
     statuses = {v[0] for v in reference.values()}
