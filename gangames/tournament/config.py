@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -320,12 +321,23 @@ def _table(value: Any, where: str, keys: set[str]) -> Mapping[str, Any]:
 def _name(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidConfigError(f"{where} must be a registered name, got {value!r}")
-    if ":" in value.split("/")[-1] or (value.count(".") > 1 and "/" not in value):
+    return value
+
+
+# "pkg.module:attr" or "pkg.module.attr": how import strings look
+_IMPORT_STRING = re.compile(
+    r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+(:[A-Za-z_]\w*)?$|^[\w.]+:[A-Za-z_]\w*$"
+)
+
+
+def _refuse_import_string(value: str, where: str, registered: list[str]) -> None:
+    """An unregistered name that looks like ``pkg.mod:attr`` gets its own message."""
+    if value not in registered and _IMPORT_STRING.match(value):
         raise InvalidConfigError(
             f"{where}: {value!r} looks like an import string; configs accept registry "
-            "names only"
+            "names only (register plugins through the gangames.games / gangames.agents "
+            "entry points)"
         )
-    return value
 
 
 def _options(value: Any, where: str) -> dict[str, Any]:
@@ -410,12 +422,15 @@ def _check_registries(config: TournamentConfig) -> None:
     import agents
     import gangames
 
+    games, names = gangames.names(), agents.names()
     for i, g in enumerate(config.games):
+        _refuse_import_string(g.id, f"games[{i}].id", games)
         try:
             gangames.make_game(g.id, **g.options)
         except InvalidConfigError as err:
             raise InvalidConfigError(f"games[{i}] ({g.label}): {err}") from None
     for i, e in enumerate(config.entrants):
+        _refuse_import_string(e.agent, f"entrants[{i}].agent", names)
         try:
             agents.make(e.agent, **e.hyperparameters)
         except InvalidConfigError as err:

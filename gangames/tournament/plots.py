@@ -7,12 +7,12 @@ inputs in a fixed order, so regenerating a report gives byte-identical files.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gangames.tournament import stats
 from gangames.tournament.match import decode_trajectory
 
 __all__ = ["cross_play_heatmaps", "gap_curves", "performance_profile", "samples"]
@@ -33,8 +33,15 @@ def _safe(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
 
 
-def gap_curves(results: Any, folder: Path) -> list[Path]:
-    """Per game: IQM of log10 gap against oracle calls per seat, 95 % bootstrap band.
+def gap_curves(
+    results: Any,
+    folder: Path,
+    band: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> list[Path]:
+    """Per game: a band of log10 gap against oracle calls per seat, per entrant.
+
+    ``band(runs (n, T)) -> (point, low, high)`` (the report passes the IQM with its
+    95 % bootstrap interval).
 
     Each self-play run's curve is interpolated onto a common grid of oracle calls
     (0 … budget). A diverged run's curve is what the env reported (its parameters
@@ -63,12 +70,10 @@ def gap_curves(results: Any, folder: Path) -> list[Path]:
             runs = curves[g].get(e)
             if not runs:
                 continue
-            ci = stats.bootstrap_ci(
-                [np.stack(runs)], stats.interquartile_mean, reps=500, seed=0
-            )
+            point, low, high = band(np.stack(runs))
             color = f"C{k % 10}"
-            ax.plot(grid, 10**ci.point, color=color, label=e, lw=1.5)
-            ax.fill_between(grid, 10**ci.low, 10**ci.high, color=color, alpha=0.2, lw=0)
+            ax.plot(grid, 10**point, color=color, label=e, lw=1.5)
+            ax.fill_between(grid, 10**low, 10**high, color=color, alpha=0.2, lw=0)
         ax.set_yscale("log")
         ax.set_xlabel("oracle calls per seat (gradient-equivalents)")
         ax.set_ylabel("duality gap (IQM, 95 % CI)")

@@ -84,7 +84,7 @@ class Report(NamedTuple):
 def load_results(out_dir: str | Path) -> Results:
     """Read the store of the tournament in ``out_dir``."""
     out = Path(out_dir)
-    candidates = sorted(out.glob("*.sqlite"))
+    candidates = sorted(out.glob("*.sqlite")) + sorted(out.glob("*/**/*.sqlite"))
     if not candidates:
         from gangames.errors import InvalidConfigError
 
@@ -687,12 +687,18 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
     if plots:
         from gangames.tournament import plots as plotting
 
-        written += plotting.gap_curves(results, folder)
+        written += plotting.gap_curves(results, folder, _iqm_band)
         written += plotting.cross_play_heatmaps(crosses, folder)
         if profile:
             written.append(plotting.performance_profile(profile, taus, folder))
         written += plotting.samples(results, folder)
     return Report(board, sorted(written))
+
+
+def _iqm_band(runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """IQM over runs (axis 0) of ``(n, T)`` curves, with a 95 % bootstrap interval."""
+    ci = stats.bootstrap_ci([runs], stats.interquartile_mean, reps=500, seed=SEED)
+    return ci.point, ci.low, ci.high
 
 
 def _safe(label: str) -> str:

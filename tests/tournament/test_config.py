@@ -27,6 +27,8 @@ def test_valid_config_fills_labels_and_hash_is_stable():
         ({"games": [{"id": "gangames/NoSuchGame-v0"}]}, "games[0]"),
         ({"entrants": [{"agent": "no_such_agent"}]}, "entrants[0]"),
         ({"entrants": [{"agent": "mypkg.agents:make_solver"}]}, "entrants[0].agent"),
+        ({"entrants": [{"agent": "mypkg.agents.make_solver"}]}, "import string"),
+        ({"games": [{"id": "mypkg.games:MyGame"}]}, "games[0].id"),
         ({"budget": math.nan}, "budget"),
         ({"budget": math.inf}, "budget"),
         ({"budget": -5.0}, "budget"),
