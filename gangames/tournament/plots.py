@@ -88,7 +88,11 @@ def gap_curves(
 
 
 def cross_play_heatmaps(crosses: list[Any], folder: Path) -> list[Path]:
-    """Per game: heat map of log10 median final gap, generator rule × discriminator rule."""
+    """Cross-play heat maps per game, generator rule × discriminator rule.
+
+    Left: log10 median final gap; right: median payoff relative to the game value,
+    ``V − V̂*``.
+    """
     plt = _plt()
     out = []
     for cp in crosses:
@@ -97,25 +101,29 @@ def cross_play_heatmaps(crosses: list[Any], folder: Path) -> list[Path]:
             z = np.log10(
                 np.clip(np.nan_to_num(cp.gap, nan=1e12, posinf=1e12), 1e-12, 1e12)
             )
-        fig, ax = plt.subplots(figsize=(1.0 + 0.6 * n, 0.8 + 0.5 * n))
-        im = ax.imshow(z, cmap="viridis_r", aspect="auto")
-        ax.set_xticks(range(n), cp.entrants, rotation=60, ha="right", fontsize=7)
-        ax.set_yticks(range(n), cp.entrants, fontsize=7)
-        ax.set_xlabel("discriminator rule")
-        ax.set_ylabel("generator rule")
-        for i in range(n):
-            for j in range(n):
-                ax.text(
-                    j,
-                    i,
-                    f"{z[i, j]:.1f}",
-                    ha="center",
-                    va="center",
-                    fontsize=6,
-                    color="w",
-                )
-        fig.colorbar(im, ax=ax, label="log10 median final gap")
-        ax.set_title(f"cross-play: {cp.game}")
+        pay = np.asarray(cp.payoff, dtype=np.float64)
+        lim = float(np.nanmax(np.abs(pay))) if np.isfinite(pay).any() else 1.0
+        fig, axes = plt.subplots(
+            1, 2, figsize=(max(9.0, 3.0 + 1.2 * n), max(4.5, 2.0 + 0.5 * n))
+        )
+        panels = (
+            (z, "viridis_r", None, "log10 median gap"),
+            (pay, "coolwarm", (-lim or -1.0, lim or 1.0), "median V − V̂*"),
+        )
+        for ax, (data, cmap, limits, label) in zip(axes, panels, strict=True):
+            vmin, vmax = limits if limits else (None, None)
+            im = ax.imshow(data, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
+            ax.set_xticks(range(n), cp.entrants, rotation=60, ha="right", fontsize=7)
+            ax.set_yticks(range(n), cp.entrants, fontsize=7)
+            ax.set_xlabel("discriminator rule")
+            ax.set_ylabel("generator rule")
+            for i in range(n):
+                for j in range(n):
+                    ax.text(
+                        j, i, f"{data[i, j]:.2g}", ha="center", va="center", fontsize=6
+                    )
+            fig.colorbar(im, ax=ax, label=label)
+        fig.suptitle(f"cross-play: {cp.game}")
         fig.tight_layout()
         path = folder / f"cross_play_{_safe(cp.game)}.png"
         fig.savefig(path, **_SAVE)
