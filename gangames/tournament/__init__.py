@@ -1,10 +1,17 @@
-"""Tournaments: solver comparisons at equal oracle budgets, from one command.
+"""Tournaments: solver comparisons under equal oracle budgets, statistics, ratings.
 
-``run(config, out_dir)`` schedules every match of a config (self-play and cross-play),
-plays them on a backend (sequential, local processes, Ray), records each in a SQLite
-store (resumable after a crash), and :func:`write_report` turns the store into a
-Markdown leaderboard, CSV tables and PNG plots with interquartile means, stratified
-bootstrap confidence intervals and ratings (Elo, Nash averaging, α-Rank).
+``run(config, out_dir)`` schedules every match of a config (self-play and cross-play)
+between registered solvers on registered games, plays them on a backend (sequential,
+local processes, Ray), and records each in a SQLite store that resumes after a crash;
+:func:`write_report` turns the store into a Markdown leaderboard, CSV tables and PNG
+plots. Its statistics (:mod:`gangames.tournament.stats`: interquartile mean,
+stratified bootstrap confidence intervals, probability of improvement, performance
+profiles) and ratings (:mod:`gangames.tournament.rating`: Elo / Bradley–Terry, Nash
+averaging, two-population α-Rank) are plain numpy/scipy functions of score arrays.
+
+Modules: :mod:`.config` (TOML / dict → validated config), :mod:`.schedule` (matches
+and their seeds), :mod:`.match` (play and score one match), :mod:`.backends`,
+:mod:`.store`, :mod:`.runner`, :mod:`.report` and :mod:`.plots`.
 
 Example:
     >>> from gangames.tournament import load_config, run, write_report
