@@ -20,6 +20,9 @@ Example TOML::
     agent = "extragradient"
     hyperparameters = { lr = 0.1 }
 
+A game or entrant may also be given by its name alone (``games = ["gangames/
+DiracGAN-v0"]``). Labels default to the name plus the options (``gda[lr=0.1]``).
+
 Validation refuses, with a message naming the field: unknown keys, unknown game or
 agent names (registry names only — import strings such as ``"pkg.mod:fn"`` are not
 names), NaN/inf or negative numbers anywhere (game options and hyperparameters
@@ -81,11 +84,14 @@ class GameEntry:
         options: the game's keyword options (game fields, ``particles``).
         label: short unique name in tables and plots (default: the id's name, plus
             the options).
+        modes: the tournament modes this game takes part in (default: all of them;
+            e.g. ``["self_play"]`` keeps an expensive neural game out of cross-play).
     """
 
     id: str
     options: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""
+    modes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,7 @@ class TournamentConfig:
         d = asdict(self)
         d["games"] = [
             {"id": g.id, "options": dict(g.options), "label": g.label}
+            | ({"modes": list(g.modes)} if g.modes else {})
             for g in self.games
         ]
         d["entrants"] = [
@@ -363,12 +370,24 @@ def _fmt(options: Mapping[str, Any]) -> str:
 
 
 def _game(value: Any, where: str) -> GameEntry:
-    t = _table(value, where, {"id", "options", "label"})
+    t = _table(value, where, {"id", "options", "label", "modes"})
     gid = _name(t.get("id"), f"{where}.id")
     options = _options(t.get("options"), f"{where}.options")
     short = gid.split("/")[-1]
     default = f"{short}[{_fmt(options)}]" if options else short
-    return GameEntry(gid, options, _label(t.get("label"), f"{where}.label", default))
+    modes = t.get("modes", [])
+    if isinstance(modes, str):
+        modes = [modes]
+    if not isinstance(modes, list) or any(m not in MODES for m in modes):
+        raise InvalidConfigError(
+            f"{where}.modes must be a list of {MODES}, got {modes!r}"
+        )
+    return GameEntry(
+        gid,
+        options,
+        _label(t.get("label"), f"{where}.label", default),
+        tuple(m for m in MODES if m in modes),
+    )
 
 
 def _entrant(value: Any, where: str) -> Entrant:

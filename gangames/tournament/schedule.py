@@ -49,6 +49,8 @@ def schedule(config: TournamentConfig) -> list[Match]:
     labels = [e.label for e in config.entrants]
     for mode in config.modes:
         for g in config.games:
+            if g.modes and mode not in g.modes:
+                continue
             for s in range(config.seeds):
                 seed = match_seed(config.root_seed, g.label, s)
                 if mode == "self_play":

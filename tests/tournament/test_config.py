@@ -55,6 +55,7 @@ def test_valid_config_fills_labels_and_hash_is_stable():
         ({"report_dir": "/tmp/elsewhere"}, "report_dir"),
         ({"report_dir": "a/../../b"}, "report_dir"),
         ({"modes": ["league"]}, "modes"),
+        ({"games": [{"id": "gangames/DiracGAN-v0", "modes": ["x"]}]}, "games[0].modes"),
         ({"colour": "blue"}, "colour"),
         ({"entrants": [{"agent": "tgda"}, {"agent": "tgda"}]}, "entrants[1].label"),
     ],
@@ -95,3 +96,19 @@ def test_main_config_names_registered_games():
         "gangames/MixtureGAN-v0"
     }
     assert {e.agent for e in cfg.entrants} >= {"gda", "extragradient", "stackelberg"}
+
+
+def test_main_config_validates_once_the_real_agents_are_registered():
+    from pathlib import Path
+
+    import agents
+
+    path = Path(__file__).parents[2] / "configs" / "main.toml"
+    import tomllib
+
+    wanted = {e["agent"] for e in tomllib.loads(path.read_text())["entrants"]}
+    missing = wanted - set(agents.names())
+    if missing:
+        pytest.skip(f"agents not registered on this branch yet: {sorted(missing)}")
+    cfg = load_config(path)
+    assert cfg.modes == ("self_play", "cross_play") and cfg.budget > 0

@@ -34,3 +34,13 @@ def test_seeds_depend_on_game_and_seed_index_only():
     other = schedule(TournamentConfig.from_dict(tiny(root_seed=1)))
     assert {m.seed for m in other}.isdisjoint({m.seed for m in schedule(cfg)})
     assert 0 <= match_seed(0, "x", 0) < 2**63
+
+
+def test_a_game_can_be_kept_to_some_modes():
+    data = tiny(modes=["self_play", "cross_play"])
+    data["games"][1]["modes"] = ["self_play"]
+    cfg = TournamentConfig.from_dict(data)
+    cross = [m for m in schedule(cfg) if m.mode == "cross_play"]
+    assert cross and all(m.game == "Bilinear-v0[dimension=2]" for m in cross)
+    assert any(m.game == "DiracGAN-v0" for m in schedule(cfg))
+    assert TournamentConfig.from_dict(cfg.to_dict()) == cfg
