@@ -195,7 +195,13 @@ def build_solver(config: TournamentConfig, match: Match) -> Any:
     return solver, order, first
 
 
-def make_env(config: TournamentConfig, match: Match, order: str, first: str) -> Any:
+def make_env(
+    config: TournamentConfig,
+    match: Match,
+    order: str,
+    first: str,
+    render_mode: str | None = None,
+) -> Any:
     """The match's env: the budget ends it (``max_steps`` only bounds it from above)."""
     import gangames
     from gangames.errors import InvalidConfigError
@@ -216,6 +222,8 @@ def make_env(config: TournamentConfig, match: Match, order: str, first: str) -> 
     }
     if order == "sequential":
         options["first"] = first
+    if render_mode is not None:
+        options["render_mode"] = render_mode
     try:
         return gangames.make(g.id, reward="gap", **options)
     except InvalidConfigError as err:

@@ -160,6 +160,7 @@ def samples(results: Any, folder: Path) -> list[Path]:
     import agents
     from gangames.errors import InvalidConfigError
     from gangames.tournament.match import build_solver, make_env
+    from gangames.tournament.schedule import Match
 
     cfg = results.config
     out: list[Path] = []
@@ -170,8 +171,6 @@ def samples(results: Any, folder: Path) -> list[Path]:
         for r in results.mode("self_play"):
             if r["game"] != g.label or r["seed_index"] != 0 or r["trajectory"] is None:
                 continue
-            from gangames.tournament.schedule import Match
-
             match = Match(
                 r["match_id"],
                 r["mode"],
@@ -181,18 +180,13 @@ def samples(results: Any, folder: Path) -> list[Path]:
                 r["seed_index"],
                 r["seed"],
             )
+            solver, order, first = build_solver(cfg, match)
             try:
-                solver, order, first = build_solver(cfg, match)
-                env = make_env(cfg, match, order, first)
-                import gangames
-
-                env = gangames.make(
-                    g.id, **{**g.options, **_env_options(env)}, render_mode="rgb_array"
-                )
-                agents.play(env, solver, seed=match.seed)
-                frame = env.render()
+                env = make_env(cfg, match, order, first, render_mode="rgb_array")
             except InvalidConfigError:
-                return out  # the env cannot render: no sample plots
+                break  # this version of the game cannot render: no sample plots
+            agents.play(env, solver, seed=match.seed)  # it completed before: replays
+            frame = env.render()
             if frame is not None:
                 frames.append((r["generator"], np.asarray(frame)))
         if not frames:
@@ -215,19 +209,3 @@ def samples(results: Any, folder: Path) -> list[Path]:
         plt.close(fig)
         out.append(path)
     return out
-
-
-def _env_options(env: Any) -> dict[str, Any]:
-    c = env.config
-    opts = {
-        "batch": c.batch,
-        "device": str(c.device),
-        "dtype": "float64" if str(c.dtype).endswith("float64") else "float32",
-        "budget": c.budget,
-        "max_steps": c.max_steps,
-        "reward": c.reward,
-        "order": "sequential" if hasattr(env, "agent_selection") else "simultaneous",
-    }
-    if opts["order"] == "sequential":
-        opts["first"] = c.first
-    return opts
