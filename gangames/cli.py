@@ -87,7 +87,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     every = max(1, len(infos) // args.lines)
     key = metrics["curve"]
     print(f"{'oracle calls':>12}  {key} (mean over {curve.shape[1]} instances)")
-    for t in [*range(0, len(infos), every), len(infos) - 1]:
+    for t in sorted({*range(0, len(infos), every), len(infos) - 1}):
         print(f"{calls[t]:>12g}  {np.mean(curve[t]):.6g}")
     div = sum(metrics["diverged"])
     print(
