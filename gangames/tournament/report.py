@@ -16,7 +16,9 @@ run of a failed match (agent error, timeout, crashed worker), scores the worst v
 ``2``. The leaderboard ranks by the interquartile mean (IQM) of ``s`` over all runs,
 with a 95 % stratified bootstrap interval (tasks = games; Agarwal et al., NeurIPS
 2021); ``P(>next)`` is the probability of improvement of each entrant over the next
-one; Elo (Bradley–Terry) comes from the win matrix — a win is a lower final gap on the
+one; ``AUC / initial gap`` is the median over runs of the mean gap over the budget
+(area under the gap-vs-oracle-calls curve divided by the calls) relative to the
+starting gap; Elo (Bradley–Terry) comes from the win matrix — a win is a lower final gap on the
 same game, seed and instance, diverged and failed runs losing to every finite gap —
 and the Nash average (Balduzzi et al., NeurIPS 2018) from its win logits.
 
@@ -188,10 +190,16 @@ def self_play_table(sp: SelfPlay, tolerance: float) -> list[dict[str, Any]]:
             ]
             or [np.zeros(0)]
         )
+        # area under the gap curve per unit of budget, relative to the starting gap
+        # (comparable across games, like the score); failed matches contribute none
         auc = np.concatenate(
             [
-                np.asarray(r["metrics"].get("auc", []), dtype=np.float64)
+                np.asarray(r["metrics"]["auc"], dtype=np.float64)
+                / np.maximum(
+                    np.asarray(r["metrics"]["initial_gap"], np.float64), 1e-300
+                )
                 for r in sp.records[e]
+                if r["metrics"]
             ]
             or [np.zeros(0)]
         )
@@ -465,7 +473,7 @@ def leaderboard(results: Results) -> str:
                     "Nash",
                     f"gap ≤ {cfg.tolerance:g}",
                     "calls to tol",
-                    "mean gap (AUC)",
+                    "AUC / initial gap",
                     "diverged",
                     "failed",
                 ],
