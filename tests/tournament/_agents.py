@@ -69,17 +69,20 @@ def faulty(kind: str = "raise", after: int = 2) -> Solver:
     return Solver(rule, rule, f"fault_{kind}")
 
 
+FACTORIES = {"tgda": gda, "talt": alt, "textra": extra, "tfault": faulty}
+
+
 def register() -> None:
     """Register the test agents (idempotent; safe in every worker)."""
     have = set(agents.names())
-    for name, factory in (
-        ("tgda", gda),
-        ("talt", alt),
-        ("textra", extra),
-        ("tfault", faulty),
-    ):
+    for name, factory in FACTORIES.items():
         if name not in have:
             agents.register(name, factory)
 
 
-register()
+def unregister() -> None:
+    """Remove them again, so that tests iterating over ``agents.names()`` never see them."""
+    from agents import registry
+
+    for name in FACTORIES:
+        registry._REGISTRY.pop(name, None)

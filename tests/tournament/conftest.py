@@ -4,7 +4,13 @@ import pytest
 
 from tests.tournament import _agents
 
-_agents.register()
+
+@pytest.fixture(autouse=True, scope="package")
+def test_agents():
+    """The small and faulty solvers of these tests, registered only while they run."""
+    _agents.register()
+    yield
+    _agents.unregister()
 
 
 def tiny(**overrides):

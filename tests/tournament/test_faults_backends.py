@@ -137,6 +137,7 @@ import sys
 sys.path.insert(0, {root!r})
 from tests.tournament import _agents
 from gangames.tournament import TournamentConfig, run
+_agents.register()
 cfg = TournamentConfig.from_dict({data!r})
 run(cfg, {out!r}, resume=True, progress=False, workers={workers}, setup=_agents.register)
 """
