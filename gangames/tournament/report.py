@@ -15,12 +15,12 @@ gained on the starting point's gap, which every entrant shares. A diverged run, 
 run of a failed match (agent error, timeout, crashed worker), scores the worst value
 ``2``. The leaderboard ranks by the interquartile mean (IQM) of ``s`` over all runs,
 with a 95 % stratified bootstrap interval (tasks = games; Agarwal et al., NeurIPS
-2021); ``P(>next)`` is the probability of improvement of each entrant over the next
-one; ``AUC / initial gap`` is the median over runs of the mean gap over the budget
+2021). ``P(>next)`` is the probability of improvement of each entrant over the next
+one. ``AUC / initial gap`` is the median over runs of the mean gap over the budget
 (area under the gap-vs-oracle-calls curve divided by the calls) relative to the
-starting gap; Elo (Bradley–Terry) comes from the win matrix — a win is a lower final gap on the
-same game, seed and instance, diverged and failed runs losing to every finite gap —
-and the Nash average (Balduzzi et al., NeurIPS 2018) from its win logits.
+starting gap. Elo (Bradley–Terry) comes from the win matrix — a win is a lower final
+gap on the same game, seed and instance, diverged and failed runs losing to every
+finite gap — and the Nash average (Balduzzi et al., NeurIPS 2018) from its win logits.
 
 **Cross-play** (per game): the matrix of median final gaps, and of the median payoff
 relative to the game value, ``V − V̂*``. The value is bracketed by the runs
