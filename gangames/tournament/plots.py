@@ -183,10 +183,10 @@ def samples(results: Any, folder: Path) -> list[Path]:
             solver, order, first = build_solver(cfg, match)
             try:
                 env = make_env(cfg, match, order, first, render_mode="rgb_array")
+                agents.play(env, solver, seed=match.seed)  # it completed before
+                frame = env.render()
             except InvalidConfigError:
                 break  # this version of the game cannot render: no sample plots
-            agents.play(env, solver, seed=match.seed)  # it completed before: replays
-            frame = env.render()
             if frame is not None:
                 frames.append((r["generator"], np.asarray(frame)))
         if not frames:

@@ -116,3 +116,20 @@ def test_cli_list_tournament_and_bad_config(tmp_path, capsys):
     assert main(["tournament", "--out", str(tmp_path / "f"), *flags]) == 0
     assert "textra" in capsys.readouterr().out
     assert main(["tournament", "--out", str(tmp_path / "g"), "--agent", "tgda"]) == 2
+
+
+def test_sample_plots_skip_a_mixture_game_that_cannot_render(tmp_path):
+    import gangames
+    from gangames import registration
+    from gangames.games import DiracGAN
+
+    gangames.register("tests/MixtureGAN-v0", DiracGAN)
+    try:
+        data = tiny(games=[{"id": "tests/MixtureGAN-v0"}], seeds=1)
+        run(TournamentConfig.from_dict(data), tmp_path, progress=False)
+        report = write_report(tmp_path)
+    finally:
+        registration._REGISTRY.pop("tests/MixtureGAN-v0", None)
+    names = [p.name for p in report.files]
+    assert "gap_MixtureGAN-v0.png" in names
+    assert not any(n.startswith("samples_") for n in names)
