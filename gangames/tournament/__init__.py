@@ -1,13 +1,61 @@
 """Tournaments: solver comparisons under equal oracle budgets, statistics, ratings.
 
-The package runs matches (self-play and cross-play) between registered solvers on
-registered games, stores every match in a resumable store, and reports leaderboards.
-Its statistics (:mod:`gangames.tournament.stats`: interquartile mean, stratified
-bootstrap confidence intervals, probability of improvement, performance profiles) and
-ratings (:mod:`gangames.tournament.rating`: Elo / Bradley–Terry, Nash averaging,
-two-population α-Rank) are plain numpy/scipy functions of score arrays.
+``run(config, out_dir)`` schedules every match of a config (self-play and cross-play)
+between registered solvers on registered games, plays them on a backend (sequential,
+local processes, Ray), and records each in a SQLite store that resumes after a crash;
+:func:`write_report` turns the store into a Markdown leaderboard, CSV tables and PNG
+plots. Its statistics (:mod:`gangames.tournament.stats`: interquartile mean,
+stratified bootstrap confidence intervals, probability of improvement, performance
+profiles) and ratings (:mod:`gangames.tournament.rating`: Elo / Bradley–Terry, Nash
+averaging, two-population α-Rank) are plain numpy/scipy functions of score arrays.
+
+Modules: :mod:`.config` (TOML / dict → validated config), :mod:`.schedule` (matches
+and their seeds), :mod:`.match` (play and score one match), :mod:`.backends`,
+:mod:`.store`, :mod:`.runner`, :mod:`.report` and :mod:`.plots`.
+
+Example:
+    >>> from gangames.tournament import load_config, run, write_report
+    >>> summary = run(load_config("configs/main.toml"), "runs/main", workers=2)  # doctest: +SKIP
+    >>> print(write_report("runs/main").leaderboard)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any
+
+from gangames.tournament.config import (
+    MODES,
+    Entrant,
+    GameEntry,
+    TournamentConfig,
+    load_config,
+)
+from gangames.tournament.match import STATUSES, decode_trajectory
+from gangames.tournament.runner import RunSummary, run
+from gangames.tournament.schedule import Match, match_seed, schedule
+from gangames.tournament.store import ResumeError, Store
+
+__all__ = [
+    "MODES",
+    "STATUSES",
+    "Entrant",
+    "GameEntry",
+    "Match",
+    "ResumeError",
+    "RunSummary",
+    "Store",
+    "TournamentConfig",
+    "decode_trajectory",
+    "load_config",
+    "match_seed",
+    "run",
+    "schedule",
+    "write_report",
+]
+
+
+def write_report(out_dir: Any, **kwargs: Any) -> Any:
+    """Write the report of the tournament in ``out_dir`` (see :mod:`.report`)."""
+    from gangames.tournament.report import write_report as _write
+
+    return _write(out_dir, **kwargs)

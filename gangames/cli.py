@@ -1,0 +1,252 @@
+"""The ``gangames`` command.
+
+Subcommands:
+
+* ``gangames list`` — registered games and agents;
+* ``gangames play GAME AGENT`` — one match, printing the duality gap as it goes;
+* ``gangames tournament CONFIG.toml --out DIR [--workers N] [--backend …] [--resume]``
+  — play a tournament, print the Markdown leaderboard, write the report (or build the
+  config from flags: ``--game gangames/Bilinear-v0,dimension=4 --agent gda,lr=0.1
+  --agent extragradient --budget 200``);
+* ``gangames report DIR`` — (re)write the report of a finished or partial tournament;
+* ``gangames train …`` — train a learned agent (present when :mod:`gangames.training`
+  is installed; it provides ``add_arguments(parser)`` and ``run(args) -> int``).
+
+Bad input exits with status 2 and a one-line message (the ``ValueError`` subclasses of
+:mod:`gangames.errors` name the field).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["build_parser", "main"]
+
+
+def _hyperparameters(pairs: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"expected KEY=VALUE, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def _entry(text: str, name: str, options: str) -> dict[str, Any]:
+    """``"NAME,key=value,…"`` → ``{name: NAME, options: {key: value}}``."""
+    head, *pairs = text.split(",")
+    return {name: head, options: _hyperparameters(pairs)}
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the registered games and agents."""
+    import agents
+    import gangames
+
+    print("games:")
+    for name in gangames.names():
+        print(f"  {name}")
+    print("agents:")
+    for name in agents.names():
+        print(f"  {name}")
+    return 0
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    """Play one match and print the duality gap against oracle calls."""
+    import numpy as np
+
+    import agents
+    from gangames.tournament.config import Entrant, GameEntry, TournamentConfig
+    from gangames.tournament.match import build_solver, make_env, score
+    from gangames.tournament.schedule import Match
+
+    config = TournamentConfig(
+        games=(GameEntry(args.game, _hyperparameters(args.option), "game"),),
+        entrants=(Entrant(args.agent, _hyperparameters(args.hp), "agent"),),
+        seeds=1,
+        batch=args.batch,
+        budget=args.budget,
+        device=args.device,
+    )
+    config = TournamentConfig.from_dict(config.to_dict())
+    match = Match("play", "self_play", "game", "agent", "agent", 0, args.seed)
+    solver, order, first = build_solver(config, match)
+    env = make_env(config, match, order, first)
+    infos = agents.play(env, solver, seed=args.seed)
+    metrics, calls, curve = score(infos, config.tolerance)
+    every = max(1, len(infos) // args.lines)
+    key = metrics["curve"]
+    print(f"{'oracle calls':>12}  {key} (mean over {curve.shape[1]} instances)")
+    for t in sorted({*range(0, len(infos), every), len(infos) - 1}):
+        print(f"{calls[t]:>12g}  {np.mean(curve[t]):.6g}")
+    div = sum(metrics["diverged"])
+    print(
+        f"final {key}: {np.mean(metrics['final_gap']):.6g}; diverged {div}/{len(metrics['diverged'])}; "
+        f"gap estimator: {metrics['gap_estimator']}"
+    )
+    return 0
+
+
+def cmd_tournament(args: argparse.Namespace) -> int:
+    """Play a tournament, print the leaderboard, write the report."""
+    from gangames.tournament import TournamentConfig, load_config, run, write_report
+
+    overrides: dict[str, Any] = {
+        "seeds": args.seeds,
+        "batch": args.batch,
+        "budget": args.budget,
+        "root_seed": args.root_seed,
+        "timeout": args.timeout,
+        "modes": args.modes,
+    }
+    if args.game:
+        overrides["games"] = [_entry(g, "id", "options") for g in args.game]
+    if args.agent:
+        overrides["entrants"] = [
+            _entry(a, "agent", "hyperparameters") for a in args.agent
+        ]
+    if args.config is None:
+        if not (args.game and args.agent):
+            raise ValueError("give a TOML config, or both --game and --agent flags")
+        config = TournamentConfig.from_dict(
+            {k: v for k, v in overrides.items() if v is not None}
+        )
+    else:
+        config = load_config(args.config, **overrides)
+    summary = run(
+        config,
+        args.out,
+        workers=args.workers,
+        backend=args.backend,
+        resume=args.resume,
+        address=args.address,
+        progress=None if not args.no_progress else False,
+    )
+    report = write_report(args.out, plots=not args.no_plots)
+    print(report.leaderboard)
+    print(
+        f"played {summary.played} of {summary.scheduled} matches "
+        f"({summary.skipped} already recorded); results: {summary.store}; "
+        f"report: {report.files[0].parent if report.files else args.out}"
+    )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rewrite the report of a tournament folder."""
+    from gangames.tournament import write_report
+
+    report = write_report(args.out, plots=not args.no_plots)
+    print(report.leaderboard)
+    for path in report.files:
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="gangames", description=__doc__.split("\n")[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="registered games and agents")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("play", help="one match; prints the gap against oracle calls")
+    p.add_argument("game", help="registered game id, e.g. gangames/DiracGAN-v0")
+    p.add_argument("agent", help="registered agent name, e.g. extragradient")
+    p.add_argument(
+        "--hp", nargs="*", default=[], metavar="KEY=VALUE", help="hyperparameters"
+    )
+    p.add_argument(
+        "--option", nargs="*", default=[], metavar="KEY=VALUE", help="game options"
+    )
+    p.add_argument("--budget", type=float, default=200.0, help="oracle budget per seat")
+    p.add_argument("--batch", type=int, default=8, help="instances played in lockstep")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--lines", type=int, default=10, help="rows of the printed curve")
+    p.set_defaults(func=cmd_play)
+
+    p = sub.add_parser("tournament", help="play a tournament from a TOML config")
+    p.add_argument(
+        "config", nargs="?", default=None, help="TOML config (see configs/main.toml)"
+    )
+    p.add_argument(
+        "--game",
+        action="append",
+        metavar="ID[,KEY=VALUE…]",
+        help="a game (repeatable; replaces the config's games)",
+    )
+    p.add_argument(
+        "--agent",
+        action="append",
+        metavar="NAME[,KEY=VALUE…]",
+        help="an entrant (repeatable; replaces the config's entrants)",
+    )
+    p.add_argument(
+        "--modes", nargs="+", default=None, choices=("self_play", "cross_play")
+    )
+    p.add_argument("--out", default="runs/tournament", help="output folder")
+    p.add_argument(
+        "--workers", type=int, default=1, help="parallel matches (>1: processes)"
+    )
+    p.add_argument(
+        "--backend", choices=("sequential", "processes", "ray"), default=None
+    )
+    p.add_argument("--address", default=None, help="Ray cluster address")
+    p.add_argument("--resume", action="store_true", help="complete an interrupted run")
+    p.add_argument("--seeds", type=int, default=None, help="override: seeds per game")
+    p.add_argument(
+        "--batch", type=int, default=None, help="override: instances per match"
+    )
+    p.add_argument("--budget", type=float, default=None, help="override: oracle budget")
+    p.add_argument("--root-seed", type=int, default=None, help="override: root seed")
+    p.add_argument(
+        "--timeout", type=float, default=None, help="override: seconds per match"
+    )
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_tournament)
+
+    p = sub.add_parser("report", help="(re)write the report of a tournament folder")
+    p.add_argument("out", help="the tournament's output folder")
+    p.add_argument("--no-plots", action="store_true")
+    p.set_defaults(func=cmd_report)
+
+    # `train` comes from gangames.training (add_arguments(parser), run(args) -> int)
+    try:
+        training = importlib.import_module("gangames.training")
+    except ModuleNotFoundError as err:
+        if err.name != "gangames.training":
+            raise
+    else:
+        p = sub.add_parser("train", help="train a learned agent")
+        training.add_arguments(p)
+        p.set_defaults(func=training.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gangames`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ValueError as err:  # gangames.errors: bad input, named
+        print(f"gangames {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,456 @@
+"""Tournament configuration: frozen dataclasses read from TOML or a dict, validated.
+
+A config names games (registered ids with their options), entrants (registered agent
+names with their hyperparameters), seeds, the batch of instances per match, and the
+oracle budget per seat in gradient-equivalents. Every match stops at the budget, never
+at a step count (``max_steps`` is set far beyond it).
+
+Example TOML::
+
+    seeds = 3            # seed indices 0..2 per game
+    batch = 4            # instances per match
+    budget = 200         # gradient-equivalents per seat
+    modes = ["self_play", "cross_play"]
+
+    [[games]]
+    id = "gangames/Bilinear-v0"
+    options = { dimension = 4 }
+
+    [[entrants]]
+    agent = "extragradient"
+    hyperparameters = { lr = 0.1 }
+
+A game or entrant may also be given by its name alone (``games = ["gangames/
+DiracGAN-v0"]``). Labels default to the name plus the options (``gda[lr=0.1]``).
+
+Validation refuses, with a message naming the field: unknown keys, unknown game or
+agent names (registry names only — import strings such as ``"pkg.mod:fn"`` are not
+names), NaN/inf or negative numbers anywhere (game options and hyperparameters
+included; signed hyperparameters need a registered preset), and output paths that
+escape the output folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gangames.errors import InvalidConfigError
+
+__all__ = [
+    "MODES",
+    "Entrant",
+    "GameEntry",
+    "TournamentConfig",
+    "config_diff",
+    "load_config",
+    "resolve_output",
+]
+
+MODES = ("self_play", "cross_play")
+
+_TOP_KEYS = {
+    "name",
+    "games",
+    "entrants",
+    "seeds",
+    "root_seed",
+    "batch",
+    "budget",
+    "modes",
+    "tolerance",
+    "timeout",
+    "retries",
+    "device",
+    "dtype",
+    "store",
+    "report_dir",
+}
+
+
+@dataclass(frozen=True)
+class GameEntry:
+    """A game of the tournament.
+
+    Args:
+        id: a registered game id (``gangames.names()``).
+        options: the game's keyword options (game fields, ``particles``).
+        label: short unique name in tables and plots (default: the id's name, plus
+            the options).
+        modes: the tournament modes this game takes part in (default: all of them;
+            e.g. ``["self_play"]`` keeps an expensive neural game out of cross-play).
+    """
+
+    id: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    label: str = ""
+    modes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entrant:
+    """A solver of the tournament.
+
+    Args:
+        agent: a registered agent name (``agents.names()``).
+        hyperparameters: keyword arguments of its factory.
+        label: short unique name in tables (default: the agent name).
+    """
+
+    agent: str
+    hyperparameters: Mapping[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class TournamentConfig:
+    """A whole tournament; its :meth:`hash` identifies the results it produces.
+
+    Args:
+        games: the games.
+        entrants: the solvers.
+        seeds: number of seeds per game (seed indices ``0 … seeds−1``).
+        root_seed: root of every match seed (hashed with the match's game and seed).
+        batch: game instances per match (played in lockstep).
+        budget: oracle budget per seat in gradient-equivalents; a match ends when a
+            seat reaches it.
+        modes: ``"self_play"`` and/or ``"cross_play"``.
+        tolerance: gap tolerance for "oracle calls to reach the tolerance".
+        timeout: seconds one match may run before it is recorded as ``timeout``.
+        retries: extra attempts after an ``agent_error``, ``timeout`` or
+            ``worker_crashed`` (``diverged`` is an outcome and never retried).
+        device: torch device of the matches.
+        dtype: ``"float32"`` or ``"float64"``.
+        store: SQLite file name inside the output folder.
+        report_dir: report folder inside the output folder.
+        name: a title for the report.
+    """
+
+    games: tuple[GameEntry, ...]
+    entrants: tuple[Entrant, ...]
+    seeds: int = 3
+    root_seed: int = 0
+    batch: int = 4
+    budget: float = 200.0
+    modes: tuple[str, ...] = ("self_play",)
+    tolerance: float = 1e-3
+    timeout: float = 120.0
+    retries: int = 1
+    device: str = "cpu"
+    dtype: str = "float32"
+    store: str = "results.sqlite"
+    report_dir: str = "report"
+    name: str = "tournament"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-able) of the config, labels filled in."""
+        d = asdict(self)
+        d["games"] = [
+            {"id": g.id, "options": dict(g.options), "label": g.label}
+            | ({"modes": list(g.modes)} if g.modes else {})
+            for g in self.games
+        ]
+        d["entrants"] = [
+            {
+                "agent": e.agent,
+                "hyperparameters": dict(e.hyperparameters),
+                "label": e.label,
+            }
+            for e in self.entrants
+        ]
+        d["modes"] = list(self.modes)
+        return d
+
+    def canonical_json(self) -> str:
+        """Sorted, compact JSON of :meth:`to_dict` (what :meth:`hash` digests)."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def hash(self) -> str:
+        """SHA-256 of the canonical JSON: equal configs give equal results."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    def game(self, label: str) -> GameEntry:
+        """The game entry with ``label``."""
+        return next(g for g in self.games if g.label == label)
+
+    def entrant(self, label: str) -> Entrant:
+        """The entrant with ``label``."""
+        return next(e for e in self.entrants if e.label == label)
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, check_names: bool = True
+    ) -> TournamentConfig:
+        """Validate plain data (from TOML or JSON) into a config.
+
+        Args:
+            data: the config as a mapping.
+            check_names: look the game ids and agent names up in the registries and
+                build each once (so bad options fail here, not in a worker).
+
+        Raises:
+            InvalidConfigError: naming the offending field.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidConfigError(
+                f"config must be a table, got {type(data).__name__}"
+            )
+        unknown = sorted(set(data) - _TOP_KEYS)
+        if unknown:
+            raise InvalidConfigError(
+                f"config: unknown field(s) {unknown}; the fields are {sorted(_TOP_KEYS)}"
+            )
+        _check_numbers(data, "config")
+        games = tuple(
+            _game(g, f"games[{i}]") for i, g in enumerate(_list(data, "games"))
+        )
+        entrants = tuple(
+            _entrant(e, f"entrants[{i}]") for i, e in enumerate(_list(data, "entrants"))
+        )
+        _unique([g.label for g in games], "games", "label")
+        _unique([e.label for e in entrants], "entrants", "label")
+        kw: dict[str, Any] = {}
+        for key, kind in (
+            ("seeds", "count"),
+            ("root_seed", "int"),
+            ("batch", "count"),
+            ("retries", "int"),
+            ("budget", "positive"),
+            ("tolerance", "positive"),
+            ("timeout", "positive"),
+        ):
+            if key in data:
+                kw[key] = _number(data[key], key, kind)
+        for key in ("device", "dtype", "store", "report_dir", "name"):
+            if key in data:
+                if not isinstance(data[key], str) or not data[key]:
+                    raise InvalidConfigError(
+                        f"{key} must be a non-empty string, got {data[key]!r}"
+                    )
+                kw[key] = data[key]
+        if "modes" in data:
+            modes = data["modes"]
+            if isinstance(modes, str):
+                modes = [modes]
+            if not isinstance(modes, list | tuple) or not modes:
+                raise InvalidConfigError(
+                    f"modes must be a non-empty list of {MODES}, got {modes!r}"
+                )
+            for m in modes:
+                if m not in MODES:
+                    raise InvalidConfigError(
+                        f"modes: unknown mode {m!r}; expected {MODES}"
+                    )
+            kw["modes"] = tuple(m for m in MODES if m in modes)
+        if kw.get("dtype", "float32") not in ("float32", "float64"):
+            raise InvalidConfigError(
+                f"dtype must be 'float32' or 'float64', got {kw['dtype']!r}"
+            )
+        for key in ("store", "report_dir"):
+            if key in kw:
+                resolve_output(Path("."), kw[key], key)
+        config = cls(games=games, entrants=entrants, **kw)
+        if check_names:
+            _check_registries(config)
+        return config
+
+
+def load_config(path: str | Path, **overrides: Any) -> TournamentConfig:
+    """Read a TOML config file; ``overrides`` replace top-level fields (CLI flags)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise InvalidConfigError(f"config: no such file {str(p)!r}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise InvalidConfigError(f"config {str(p)!r}: invalid TOML: {err}") from None
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return TournamentConfig.from_dict(data)
+
+
+def resolve_output(out_dir: Path, relative: str, what: str) -> Path:
+    """``out_dir / relative``, refused if it escapes ``out_dir`` (absolute, ``..``)."""
+    base = Path(out_dir).resolve()
+    rel = Path(relative)
+    target = (base / rel).resolve()
+    if (
+        rel.is_absolute()
+        or (target != base and base not in target.parents)
+        or target == base
+    ):
+        raise InvalidConfigError(
+            f"{what}: {relative!r} must be a path inside the output folder "
+            "(relative, no '..' leaving it)"
+        )
+    return target
+
+
+def config_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Top-level fields whose values differ between two ``to_dict()`` forms."""
+    keys = sorted(set(old) | set(new))
+    return [k for k in keys if old.get(k) != new.get(k)]
+
+
+# ---- validation helpers ----------------------------------------------------------
+def _list(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if not isinstance(value, list) or not value:
+        raise InvalidConfigError(
+            f"{key} must be a non-empty list of tables, got {value!r}"
+        )
+    return value
+
+
+def _table(value: Any, where: str, keys: set[str]) -> Mapping[str, Any]:
+    if isinstance(value, str):
+        value = {next(iter(sorted(keys & {"id", "agent"}))): value}
+    if not isinstance(value, Mapping):
+        raise InvalidConfigError(f"{where} must be a table, got {value!r}")
+    unknown = sorted(set(value) - keys)
+    if unknown:
+        raise InvalidConfigError(
+            f"{where}: unknown field(s) {unknown}; expected {sorted(keys)}"
+        )
+    return value
+
+
+def _name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidConfigError(f"{where} must be a registered name, got {value!r}")
+    return value
+
+
+# "pkg.module:attr" or "pkg.module.attr": how import strings look
+_IMPORT_STRING = re.compile(
+    r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+(:[A-Za-z_]\w*)?$|^[\w.]+:[A-Za-z_]\w*$"
+)
+
+
+def _refuse_import_string(value: str, where: str, registered: list[str]) -> None:
+    """An unregistered name that looks like ``pkg.mod:attr`` gets its own message."""
+    if value not in registered and _IMPORT_STRING.match(value):
+        raise InvalidConfigError(
+            f"{where}: {value!r} looks like an import string; configs accept registry "
+            "names only (register plugins through the gangames.games / gangames.agents "
+            "entry points)"
+        )
+
+
+def _options(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidConfigError(f"{where} must be a table, got {value!r}")
+    return dict(value)
+
+
+def _label(value: Any, where: str, default: str) -> str:
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str) or any(c in value for c in "/\\\n,|"):
+        raise InvalidConfigError(
+            f"{where} must be a string without '/', '\\\\', ',', '|', got {value!r}"
+        )
+    return value
+
+
+def _fmt(options: Mapping[str, Any]) -> str:
+    return ",".join(f"{k}={options[k]}" for k in sorted(options))
+
+
+def _game(value: Any, where: str) -> GameEntry:
+    t = _table(value, where, {"id", "options", "label", "modes"})
+    gid = _name(t.get("id"), f"{where}.id")
+    options = _options(t.get("options"), f"{where}.options")
+    short = gid.split("/")[-1]
+    default = f"{short}[{_fmt(options)}]" if options else short
+    modes = t.get("modes", [])
+    if isinstance(modes, str):
+        modes = [modes]
+    if not isinstance(modes, list) or any(m not in MODES for m in modes):
+        raise InvalidConfigError(
+            f"{where}.modes must be a list of {MODES}, got {modes!r}"
+        )
+    return GameEntry(
+        gid,
+        options,
+        _label(t.get("label"), f"{where}.label", default),
+        tuple(m for m in MODES if m in modes),
+    )
+
+
+def _entrant(value: Any, where: str) -> Entrant:
+    t = _table(value, where, {"agent", "hyperparameters", "label"})
+    name = _name(t.get("agent"), f"{where}.agent")
+    hp = _options(t.get("hyperparameters"), f"{where}.hyperparameters")
+    default = f"{name}[{_fmt(hp)}]" if hp else name
+    return Entrant(name, hp, _label(t.get("label"), f"{where}.label", default))
+
+
+def _unique(labels: list[str], where: str, what: str) -> None:
+    seen = set()
+    for i, label in enumerate(labels):
+        if label in seen:
+            raise InvalidConfigError(
+                f"{where}[{i}].{what}: duplicate {label!r}; give each a distinct label"
+            )
+        seen.add(label)
+
+
+def _check_numbers(value: Any, where: str) -> None:
+    """Refuse NaN, ±inf and negative numbers anywhere, naming the field."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise InvalidConfigError(f"{where} must be finite, got {value!r}")
+        if value < 0:
+            raise InvalidConfigError(f"{where} must not be negative, got {value!r}")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_numbers(v, f"{where}.{k}" if where != "config" else str(k))
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _check_numbers(v, f"{where}[{i}]")
+
+
+def _number(value: Any, where: str, kind: str) -> Any:
+    if kind in ("count", "int"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidConfigError(f"{where} must be an integer, got {value!r}")
+        if kind == "count" and value < 1:
+            raise InvalidConfigError(f"{where} must be at least 1, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise InvalidConfigError(f"{where} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _check_registries(config: TournamentConfig) -> None:
+    import agents
+    import gangames
+
+    games, names = gangames.names(), agents.names()
+    for i, g in enumerate(config.games):
+        _refuse_import_string(g.id, f"games[{i}].id", games)
+        try:
+            gangames.make_game(g.id, **g.options)
+        except InvalidConfigError as err:
+            raise InvalidConfigError(f"games[{i}] ({g.label}): {err}") from None
+    for i, e in enumerate(config.entrants):
+        _refuse_import_string(e.agent, f"entrants[{i}].agent", names)
+        try:
+            agents.make(e.agent, **e.hyperparameters)
+        except InvalidConfigError as err:
+            raise InvalidConfigError(f"entrants[{i}] ({e.label}): {err}") from None

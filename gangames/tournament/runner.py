@@ -1,0 +1,88 @@
+"""``run(config, out_dir)``: schedule, play what is missing, record, report.
+
+The coordinator is the only writer of the store: it schedules every match, skips those
+already recorded (``resume=True``), hands the rest to a backend and records each result
+in its own transaction as it arrives. A tournament killed at any moment therefore
+resumes with nothing lost and nothing played twice, and — since a match's seed depends
+only on its identity — with the same results an uninterrupted run gives.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from gangames.tournament.backends import make_backend
+from gangames.tournament.config import TournamentConfig, load_config, resolve_output
+from gangames.tournament.schedule import schedule
+from gangames.tournament.store import Store
+
+__all__ = ["RunSummary", "run"]
+
+
+class RunSummary(NamedTuple):
+    """What a run did."""
+
+    store: Path  # the SQLite file
+    scheduled: int  # matches in the schedule
+    played: int  # matches played by this run
+    skipped: int  # matches already recorded (resume)
+    statuses: dict[str, int]  # matches per status, whole store
+
+
+def run(
+    config: TournamentConfig | str | Path,
+    out_dir: str | Path,
+    *,
+    workers: int = 1,
+    backend: str | None = None,
+    resume: bool = False,
+    address: str | None = None,
+    progress: bool | None = None,
+    setup: Callable[[], Any] | None = None,
+) -> RunSummary:
+    """Play a tournament into ``out_dir`` (a SQLite store; the report is separate).
+
+    Args:
+        config: a config, or the path of a TOML file.
+        out_dir: the output folder (created if missing).
+        workers: parallel matches; more than one picks the process backend.
+        backend: ``"sequential"``, ``"processes"`` or ``"ray"`` (default by workers).
+        resume: complete the matches missing from an existing store of this config.
+        address: Ray cluster address (``backend="ray"``).
+        progress: show a progress bar (default: when stderr is a terminal).
+        setup: picklable callable run in every worker first (plugins not installed as
+            entry points, e.g. agents registered by a test module).
+
+    Raises:
+        InvalidConfigError: a bad config, or a store of another config /
+            ``resume`` not asked (:class:`~gangames.tournament.store.ResumeError`).
+    """
+    if not isinstance(config, TournamentConfig):
+        config = load_config(config)
+    out = Path(out_dir)
+    path = resolve_output(out, config.store, "store")
+    matches = schedule(config)
+    with Store(path) as store:
+        store.attach(config, resume=resume)
+        done = store.done()
+        todo = [m for m in matches if m.id not in done]
+        chosen = make_backend(backend, workers, address=address, setup=setup)
+        show = sys.stderr.isatty() if progress is None else progress
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), disable=not show, unit="match", desc=config.name)
+        digest = config.hash()
+
+        def record(rec: dict[str, Any]) -> None:
+            store.write(rec, digest)
+            bar.update(1)
+            bar.set_postfix_str(rec["status"], refresh=False)
+
+        try:
+            chosen.run(config, todo, record)
+        finally:
+            bar.close()
+        return RunSummary(path, len(matches), len(todo), len(done), store.counts())
