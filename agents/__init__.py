@@ -33,3 +33,8 @@ __all__ = [
     "play",
     "register",
 ]
+
+# Learned agents (Stable-Baselines3 policies)
+from agents.learned import sb3 as _sb3
+
+register("sb3", _sb3)
