@@ -56,6 +56,7 @@ __all__ = [
     "METADATA",
     "LoadedPolicy",
     "build_policy",
+    "deterministic_action",
     "load_policy",
     "policy_rule",
     "sb3",
@@ -258,6 +259,25 @@ def load_policy(path: str | Path, *, root: str | Path | None = None) -> LoadedPo
     return LoadedPolicy(policy, meta, str(path))
 
 
+def deterministic_action(policy: Any, obs: torch.Tensor) -> torch.Tensor:
+    """The policy's deterministic action for observations ``(B, k)``, batched.
+
+    PPO: the Gaussian mean ``action_net(mlp(obs))``; SAC: the squashed mean
+    ``tanh(μ(obs))``. Computed from the networks directly (not through
+    ``torch.distributions``, whose argument checks synchronise with the host).
+    """
+    from stable_baselines3.sac.policies import SACPolicy
+
+    # observations are flat Boxes: preprocessing is the identity (SB3's would also cast
+    # to float32, which float64 play must avoid)
+    if isinstance(policy, SACPolicy):
+        actor = policy.actor
+        latent = actor.latent_pi(actor.features_extractor(obs))
+        return torch.tanh(actor.mu(latent))
+    features = policy.pi_features_extractor(obs)
+    return policy.action_net(policy.mlp_extractor.forward_actor(features))
+
+
 def policy_rule(loaded: LoadedPolicy, seat: str, name: str = "sb3") -> UpdateRule:
     """The update rule that plays ``seat`` with a loaded policy (batched over B).
 
@@ -268,13 +288,14 @@ def policy_rule(loaded: LoadedPolicy, seat: str, name: str = "sb3") -> UpdateRul
     view = loaded.meta["view"]
     controller = Controller(ControlConfig.from_json(view["control"]), seat)  # type: ignore[arg-type]
     obs_dim, act_dim = view["observation_dim"], view["action_dim"]
-    copies: dict[torch.device, Any] = {}
+    copies: dict[tuple[torch.device, torch.dtype], Any] = {}
 
-    def on(device: torch.device) -> Any:
-        # one copy of the network per device, made once
-        if device not in copies:
-            copies[device] = copy.deepcopy(loaded.policy).to(device)
-        return copies[device]
+    def on(device: torch.device, dtype: torch.dtype) -> Any:
+        # one copy of the network per device and dtype, made once; the network runs in
+        # the game's dtype so float64 play stays float64 (and batch = single exactly)
+        if (device, dtype) not in copies:
+            copies[device, dtype] = copy.deepcopy(loaded.policy).to(device, dtype)
+        return copies[device, dtype]
 
     def init(params: torch.Tensor, stream: Stream) -> Any:
         return controller.init(params, stream)
@@ -289,9 +310,9 @@ def policy_rule(loaded: LoadedPolicy, seat: str, name: str = "sb3") -> UpdateRul
                 f"{seat} of {type(oracle.game).__name__} gives {features.shape[-1]} in "
                 f"mode {controller.config.mode!r} (trained on {view['game_id']})"
             )
-        policy = on(features.device)
+        policy = on(features.device, features.dtype)
         with torch.no_grad():
-            action = policy._predict(features.to(torch.float32), deterministic=True)
+            action = deterministic_action(policy, features)
         if action.shape[-1] != act_dim or (
             controller.config.mode == "update" and act_dim != obs.own.shape[-1]
         ):
