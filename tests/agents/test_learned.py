@@ -191,3 +191,24 @@ def test_policy_rule_cost_is_the_base_rules_cost(tmp_path):
     _, path = _save(tmp_path, mode="mix")
     rule = policy_rule(load_policy(path), "generator")
     assert rule.cost(0) == 0.0 and rule.name == "sb3"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_policy_rule_on_cuda_matches_cpu(tmp_path):
+    _, path = _save(tmp_path, mode="step_size")
+    solver = agents.make("sb3", path=str(path))
+    final = {}
+    for device in ("cpu", "cuda"):
+        env = gangames.make(
+            "gangames/Bilinear-v0",
+            batch=8,
+            device=device,
+            dtype="float64",
+            tensor=True,
+            max_steps=10,
+        )
+        agents.play(env, solver, seed=list(range(8)))
+        assert env.match.state.theta.device.type == device
+        final[device] = env.match.state.theta.cpu()
+    torch.testing.assert_close(final["cuda"], final["cpu"], rtol=1e-9, atol=1e-9)
