@@ -17,7 +17,8 @@ policy). Views are registered for both seats of every registered game on
 
 The view plays the simultaneous (parallel) env with ``batch=None`` (one instance),
 steps the opponent's rule itself (as :class:`agents.play.SeatAgent` does) and returns
-the seat's reward (by default minus its exploitability, :mod:`gangames.envs`). Episodes
+the seat's reward (by default minus its exploitability, :mod:`gangames.envs`; the
+payoff ``∓V`` for games without closed-form best responses). Episodes
 truncate at ``max_steps`` rounds, at the oracle ``budget``, or on divergence; they never
 terminate. ``reset(seed=s)`` seeds the game instance, the initial point and (with a pool
 of opponents) the opponent drawn for the episode.
@@ -70,6 +71,7 @@ None queries the oracle beyond the observed gradient (cost 0 per step).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -80,6 +82,7 @@ import gymnasium
 import numpy as np
 import torch
 
+from gangames.envs import EnvConfig
 from gangames.errors import InvalidConfigError
 from gangames.types import SEATS, Seat, other
 
@@ -105,6 +108,7 @@ DIRECTIONS = ("gradient", "momentum", "adam", "optimistic")
 RAW_LIMIT = 64  # d_own + d_opp above which "update" mode is refused
 _SEAT_TAG = {"generator": 101, "discriminator": 202}  # as agents.play.SeatAgent
 _EPS = 1e-20
+_ENV_OPTIONS = frozenset(f.name for f in dataclasses.fields(EnvConfig)) | {"max_cycles"}
 
 
 @dataclass(frozen=True)
@@ -517,7 +521,9 @@ class GameView(gymnasium.Env):
             (:class:`ControlConfig`).
         max_steps: rounds per episode.
         budget: oracle budget per seat (gradient-equivalents), ``None`` for none.
-        reward: the env's reward (``"gap"``, ``"payoff"``, ``"proximal_gap"``).
+        reward: the env's reward (``"gap"``, ``"payoff"``, ``"proximal_gap"``);
+            default ``"gap"`` where the game has closed-form best responses, else
+            ``"payoff"``.
         device: torch device of the game.
         dtype: the game's floating dtype.
         root: saved-policy opponents must lie inside this folder, if given.
@@ -546,7 +552,7 @@ class GameView(gymnasium.Env):
         clip: float = 100.0,
         max_steps: int = 100,
         budget: float | None = None,
-        reward: str = "gap",
+        reward: str | None = None,
         device: str | torch.device = "cpu",
         dtype: Any = torch.float32,
         root: str | None = None,
@@ -576,18 +582,19 @@ class GameView(gymnasium.Env):
             temperature=temperature,
             clip=clip,
         )
-        self.env: GameParallelEnv = gangames.make(  # type: ignore[assignment]
-            game_id,
-            batch=None,
-            tensor=True,
-            device=device,
-            dtype=dtype,
-            max_steps=max_steps,
-            budget=budget,
-            reward=reward,
-            full_infos=False,
-            render_mode=render_mode,
+        options = {
+            "batch": None,
+            "tensor": True,
+            "device": device,
+            "dtype": dtype,
+            "max_steps": max_steps,
+            "budget": budget,
+            "full_infos": False,
+            "render_mode": render_mode,
             **game_kwargs,
+        }
+        self.env: GameParallelEnv = gangames.make(  # type: ignore[assignment]
+            game_id, reward=reward or _default_reward(game_id, game_kwargs), **options
         )
         layout = self.env.game.layouts()[seat]
         self.controller = Controller(
@@ -744,6 +751,24 @@ class GameView(gymnasium.Env):
             "observation_dim": self.controller.observation_dim,
             "action_dim": self.controller.action_dim,
         }
+
+
+def _default_reward(game_id: str, game_kwargs: Mapping[str, Any]) -> str:
+    """``"gap"`` if the game's metrics give exploitabilities, else ``"payoff"``."""
+    from gangames import metrics
+    from gangames.engine import new_match
+    from gangames.registration import make_game
+
+    options = {
+        k: v for k, v in game_kwargs.items() if k not in _ENV_OPTIONS | {"order"}
+    }
+    game = make_game(game_id, **options)
+    probe = new_match(game, [0], dtype=torch.float64)
+    s = probe.state
+    m = metrics.evaluate(
+        game, probe.instance, s.theta, s.phi, proximal=False, extras=False
+    )
+    return "gap" if m.duality_gap is not None else "payoff"
 
 
 def view_id(game_id: str, seat: Seat) -> str:

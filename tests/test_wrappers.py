@@ -17,7 +17,7 @@ import gangames
 from agents.base import Solver, chain
 from agents.transforms import scale
 from gangames.errors import InvalidActionError, InvalidConfigError
-from gangames.wrappers import MODES, GameView, view_id
+from gangames.wrappers import MODES, RAW_LIMIT, GameView, view_id
 
 
 def _gd(lr: float, name: str = "test_gd") -> Solver:
@@ -36,13 +36,46 @@ def registered_gd():
 def test_every_view_passes_gymnasium_and_sb3_checkers(game_id, seat):
     vid = view_id(game_id, seat)
     assert vid in gymnasium.registry
-    for mode in MODES:
+    game = gangames.make_game(game_id)
+    raw = game.dim("generator") + game.dim("discriminator") <= RAW_LIMIT
+    if not raw:  # update mode is for small games: refused with a pointer
+        with pytest.raises(InvalidConfigError, match="step_size"):
+            gymnasium.make(vid, mode="update")
+    for mode in MODES if raw else ("step_size", "mix"):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             env = gymnasium.make(vid, mode=mode, max_steps=4)
             gym_check_env(env.unwrapped)
             sb3_check_env(gymnasium.make(vid, mode=mode, max_steps=4))
         assert not [str(w.message) for w in caught], (vid, mode)
+
+
+def test_reward_defaults_to_the_gap_else_the_payoff():
+    class NoBestResponse(gangames.games.Quadratic):
+        def cloud_best_response_value(self, instance, responder, cloud):
+            return None
+
+    gangames.register("test/NoBR-v0", NoBestResponse)
+    try:
+        gangames.wrappers.register_views(["test/NoBR-v0"])
+        env = gymnasium.make("test/NoBR-generator-v0", max_steps=3).unwrapped
+        assert env.env.config.reward == "payoff"
+        env.reset(seed=0)
+        _, reward, *_ = env.step(np.zeros(2, np.float32))
+        assert reward == pytest.approx(
+            -env.env.match.oracle.game.value(
+                env.env.match.instance,
+                env.env.match.state.theta,
+                env.env.match.state.phi,
+            ).item(),
+            rel=1e-5,
+        )
+    finally:
+        gangames.registration._REGISTRY.pop("test/NoBR-v0")
+        for seat in ("generator", "discriminator"):
+            gymnasium.registry.pop(f"test/NoBR-{seat}-v0")
+    env = gymnasium.make("gangames/Quadratic-generator-v0").unwrapped
+    assert env.env.config.reward == "gap"
 
 
 def test_view_ids_follow_the_game_ids():
