@@ -72,6 +72,8 @@ ACTIVATIONS: dict[str, type[torch.nn.Module]] = {
     "leaky_relu": torch.nn.LeakyReLU,
 }
 _MAX_WIDTH, _MAX_DEPTH = 4096, 8
+# uncompressed sizes beyond these are refused before reading (zip bombs)
+_MAX_JSON, _MAX_WEIGHTS = 1 << 20, 1 << 30
 
 
 def _constant_schedule(progress: float) -> float:
@@ -218,6 +220,13 @@ def load_policy(path: str | Path, *, root: str | Path | None = None) -> LoadedPo
             if missing:
                 raise InvalidConfigError(
                     f"{path}: not a gangames policy file (missing {sorted(missing)})"
+                )
+            sizes = {i.filename: i.file_size for i in archive.infolist()}
+            if sizes[METADATA] > _MAX_JSON or sizes["policy.pth"] > _MAX_WEIGHTS:
+                raise InvalidConfigError(
+                    f"{path}: entries too large for a policy file "
+                    f"({METADATA}: {sizes[METADATA]} B, policy.pth: "
+                    f"{sizes['policy.pth']} B)"
                 )
             meta = json.loads(archive.read(METADATA).decode("utf-8"))
             weights = archive.read("policy.pth")

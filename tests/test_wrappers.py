@@ -164,6 +164,24 @@ def test_step_size_per_layer_scales_each_layer():
     torch.testing.assert_close(delta, -0.01 * multiplier * grad, rtol=1e-5, atol=1e-7)
 
 
+def test_registered_agents_are_base_rules(registered_gd):
+    view = GameView(
+        "gangames/Bilinear-v0",
+        "discriminator",
+        mode="step_size",
+        base=registered_gd,
+        base_kwargs={registered_gd: {"lr": 0.03}},
+        max_steps=5,
+    )
+    view.reset(seed=2)
+    own, grad = view.env.match.state.phi.clone(), view._obs.gradient.clone()
+    view.step(np.array([0.5], np.float32))
+    expected = -(10.0**0.5) * 0.03 * grad  # the agent's own lr, rescaled
+    torch.testing.assert_close(
+        view.env.match.state.phi - own, expected, rtol=1e-5, atol=1e-7
+    )
+
+
 def test_mix_mode_weights_the_base_updates():
     view = GameView(
         "gangames/Bilinear-v0",

@@ -158,6 +158,13 @@ def test_corrupt_and_foreign_files_are_refused_naming_them(tmp_path):
         agents.make("sb3", path=str(tmp_path / "missing.zip"))
 
 
+def test_oversized_entries_are_refused_before_reading(tmp_path, monkeypatch):
+    _, good = _save(tmp_path)
+    monkeypatch.setattr(agents.learned, "_MAX_WEIGHTS", 100)
+    with pytest.raises(InvalidConfigError, match="too large"):
+        load_policy(good)
+
+
 def test_pickled_code_in_the_weights_never_runs(tmp_path):
     _, good = _save(tmp_path)
 
