@@ -43,13 +43,14 @@ mode          action (``Box(−1, 1, (k,))``)                   observation
               (τ = ``temperature``), k = number of bases
 ============  ==============================================  =========================
 
+Actions outside ``[−1, 1]`` are clipped (as Stable-Baselines3 does before stepping).
 The *summary* observation is low-dimensional whatever the number of parameters:
 ``progress``, the own loss (``V`` for the generator, ``−V`` for the discriminator) and
 its change since the last step, ``log ‖∇‖`` and its change, ``log ‖∇_opp‖``,
 ``log ‖own‖``, ``log ‖opponent‖``, and — when the seat's layout has several layers —
 ``log ‖∇_l‖`` and ``log ‖own_l‖`` per layer. Losses are squashed by
-``sign(x)·log(1 + |x|)``. Every feature is clipped to ``[−clip, clip]`` (non-finite
-values become the bounds), so the observation box is finite.
+``sign(x)·log(1 + |x|)``. Every feature is clipped to ``[−clip, clip]`` (NaN becomes 0,
+±∞ the bounds), so the observation box is finite.
 
 The reward is not observed: a deployed policy plays as an :class:`~agents.UpdateRule`
 that sees only its seat's :class:`~agents.Observation`, and the gap needs the game's
@@ -66,7 +67,10 @@ the seat, with ``base_kwargs``):
 * ``"adam"``: ``Δ = −η m̂/(√v̂ + ε)``, β = (0.5, 0.999) (Kingma & Ba, 2015);
 * ``"optimistic"``: ``Δ = −η (2∇_t − ∇_{t−1})`` (Daskalakis et al., 2018).
 
-None queries the oracle beyond the observed gradient (cost 0 per step).
+None queries the oracle beyond the observed gradient (cost 0 per step). Built-in
+names take precedence for bases, so a saved policy's base never changes meaning with
+what else is registered. For *opponents* a registered agent of the same name wins
+(``opponent="adam"`` is the registered Adam if there is one).
 """
 
 from __future__ import annotations
