@@ -11,6 +11,7 @@ from agents import extragradient as _extragradient
 from agents import gda as _gda
 from agents.forward_backward import fbf, srfb
 from agents.langevin import langevin, mirror_gan
+from agents.learned import sb3
 from agents.proximal import proximal
 from agents.registry import register
 from agents.stackelberg import follow_the_ridge, stackelberg, unrolled
@@ -37,3 +38,6 @@ register("langevin", langevin)
 register("mirror_gan", mirror_gan)
 register("srfb", srfb)
 register("fbf", fbf)
+
+# Learned agents (Stable-Baselines3 policies)
+register("sb3", sb3)

@@ -61,3 +61,8 @@ __all__ = [
     "spec",
     "testing",
 ]
+
+# Single-agent Gymnasium views of every registered game's seats (gangames/wrappers.py)
+from gangames.wrappers import register_views as _register_views
+
+_register_views()
