@@ -9,8 +9,8 @@ Subcommands:
   config from flags: ``--game gangames/Bilinear-v0,dimension=4 --agent gda,lr=0.1
   --agent extragradient --budget 200``);
 * ``gangames report DIR`` — (re)write the report of a finished or partial tournament;
-* ``gangames train …`` — train a learned agent (present when :mod:`gangames.training`
-  is installed; it provides ``add_arguments(parser)`` and ``run(args) -> int``).
+* ``gangames train …`` — train a Stable-Baselines3 policy for a seat
+  (:mod:`gangames.training`).
 
 Bad input exits with status 2 and a one-line message (the ``ValueError`` subclasses of
 :mod:`gangames.errors` name the field).
@@ -19,7 +19,6 @@ Bad input exits with status 2 and a one-line message (the ``ValueError`` subclas
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -225,16 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true")
     p.set_defaults(func=cmd_report)
 
-    # `train` comes from gangames.training (add_arguments(parser), run(args) -> int)
-    try:
-        training = importlib.import_module("gangames.training")
-    except ModuleNotFoundError as err:
-        if err.name != "gangames.training":
-            raise
-    else:
-        p = sub.add_parser("train", help="train a learned agent")
-        training.add_arguments(p)
-        p.set_defaults(func=training.run)
+    # imported here: training pulls in Stable-Baselines3, which the other commands skip
+    from gangames import training
+
+    p = sub.add_parser("train", help="train a learned agent (PPO or SAC) for a seat")
+    training.add_arguments(p)
+    p.set_defaults(func=training.run)
     return parser
 
 

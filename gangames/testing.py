@@ -406,6 +406,8 @@ def check_rule(
     import gangames
 
     order = order or solver.order
+    if order == "sequential":  # the solver's own first mover unless the caller says
+        game_options = {"first": getattr(solver, "first", "generator"), **game_options}
     guarded = _guarded(solver)
 
     def make(batch: int | None) -> Any:
