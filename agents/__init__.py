@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from agents import builtins as _builtins  # noqa: F401  (registers the built-ins)
 from agents.base import Observation, Solver, Transform, UpdateRule, chain
-from agents.play import SeatAgent, play
+from agents.play import SeatAgent, env_for, play
 from agents.registry import factory, make, names, register
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Transform",
     "UpdateRule",
     "chain",
+    "env_for",
     "factory",
     "make",
     "names",

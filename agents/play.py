@@ -32,7 +32,7 @@ from gangames.errors import InvalidConfigError
 from gangames.random import Stream
 from gangames.types import SEATS, Seat
 
-__all__ = ["SeatAgent", "check_order", "play"]
+__all__ = ["SeatAgent", "check_order", "env_for", "play"]
 
 _SEAT_TAG = {"generator": 101, "discriminator": 202}
 
@@ -103,6 +103,24 @@ class SeatAgent:
                 f"{self.seat}: call reset(env) after env.reset() before act()"
             )
         return self._env
+
+
+def env_for(
+    game_id: str, solver: Solver, **options: Any
+) -> GameParallelEnv | GameAECEnv:
+    """The env of ``game_id`` in the move order ``solver`` is built for.
+
+    Example:
+        >>> import agents
+        >>> env = env_for("gangames/Quadratic-v0", agents.make("proximal"))
+        >>> env.possible_agents[0]
+        'discriminator'
+    """
+    import gangames
+
+    if solver.order == "sequential":
+        options = {"order": "sequential", "first": solver.first, **options}
+    return gangames.make(game_id, **options)
 
 
 def check_order(env: GameParallelEnv | GameAECEnv, solver: Solver) -> None:

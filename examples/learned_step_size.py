@@ -13,9 +13,8 @@ Run::
     python examples/learned_step_size.py                       # MixtureGAN-v0
     python examples/learned_step_size.py --game gangames/DiracGAN-v0 --timesteps 4096
 
-Without the tournament package (or without a registered ``gda``/``adam``) the example
-falls back to playing each entrant itself on the same seeds and budget and printing
-the mean final duality gap.
+The tournament's report (leaderboard, CSV tables) is written under
+``runs/learned_step_size/tournament/``.
 """
 
 from __future__ import annotations
@@ -25,12 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium
-import numpy as np
 
-import agents
 import gangames
+from gangames.tournament import TournamentConfig, run, write_report
 from gangames.training import evaluate, make_model, train
-from gangames.wrappers import ControlConfig, GameView, base_rule, view_id
+from gangames.wrappers import GameView, view_id
 
 
 def parse() -> argparse.Namespace:
@@ -39,7 +37,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--timesteps", type=int, default=8192)
     p.add_argument("--max-steps", type=int, default=100)
     p.add_argument("--budget", type=float, default=200.0)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--seeds", type=int, default=3, help="seeds per game")
     p.add_argument("--out", default="runs/learned_step_size")
     p.add_argument("--lr", type=float, default=0.01, help="base step size")
     return p.parse_args()
@@ -52,25 +50,10 @@ def view_options(game: str, lr: float, max_steps: int) -> dict[str, Any]:
         "control": "layer" if len(layers) > 1 else "seat",
         "base": "adam",
         "base_lr": lr,
-        "opponent": "adam",  # the registered Adam if there is one, else the built-in
+        "opponent": "adam",  # the registered Adam agent
         "opponent_kwargs": {"lr": lr},
         "max_steps": max_steps,
     }
-
-
-def fallback_solver(entrant: dict[str, Any], lr: float) -> agents.Solver:
-    """A registered agent, or the built-in direction of the same name."""
-    name = entrant["name"]
-    options = {k: v for k, v in entrant.items() if k != "name"}
-    if name in agents.names():
-        return agents.make(name, **options)
-    direction = {"gda": "gradient", "adam": "adam"}[name]
-    cfg = ControlConfig(base_lr=options.get("lr", lr))
-    return agents.Solver(
-        base_rule(direction, "generator", cfg),
-        base_rule(direction, "discriminator", cfg),
-        name,
-    )
 
 
 def main() -> None:
@@ -98,38 +81,23 @@ def main() -> None:
     after = evaluate(env, result.model, held_out).mean()
     print(f"final generator reward: untrained {before:.4g}, trained {after:.4g}")
 
-    entrants = [
-        {"name": "sb3", "path": str(result.path)},
-        {"name": "gda", "lr": args.lr},
-        {"name": "adam", "lr": args.lr},
-    ]
-    config = {
-        "games": [args.game],
-        "entrants": entrants,
-        "seeds": args.seeds,
-        "budget": args.budget,
-    }
-    try:
-        from gangames import tournament
-
-        report = tournament.run(config, out / "tournament")
-        print(report)
-        return
-    except ImportError:
-        print("gangames.tournament is not installed: playing the entrants directly")
-    for entrant in entrants:
-        solver = fallback_solver(entrant, args.lr)
-        env2 = gangames.make(
-            args.game,
-            batch=len(args.seeds),
-            max_steps=args.max_steps,
-            budget=args.budget,
-        )
-        infos = agents.play(env2, solver, seed=list(args.seeds))
-        gap = np.asarray(infos[-1]["duality_gap"])
-        print(
-            f"{entrant['name']:>6}: final duality gap {gap.mean():.4g} ± {gap.std():.2g}"
-        )
+    # enter it in a tournament against GDA and Adam at an equal oracle budget
+    config = TournamentConfig.from_dict(
+        {
+            "name": "learned step size vs GDA and Adam",
+            "games": [{"id": args.game}],
+            "entrants": [
+                {"agent": "sb3", "hyperparameters": {"path": str(result.path)}},
+                {"agent": "gda", "hyperparameters": {"lr": args.lr}},
+                {"agent": "adam", "hyperparameters": {"lr": args.lr}},
+            ],
+            "seeds": args.seeds,
+            "budget": args.budget,
+            "modes": ["self_play"],
+        }
+    )
+    run(config, out / "tournament", progress=True)
+    print(write_report(out / "tournament", plots=False).leaderboard)
 
 
 if __name__ == "__main__":

@@ -264,6 +264,7 @@ def train(
     model.set_logger(_logger(out, tensorboard, verbose))
     callback = _progress_callback(total_timesteps, env_id) if progress_bar else None
     model.learn(total_timesteps, callback=callback)
+    model.logger.close()  # flush and close progress.csv (and the TensorBoard writer)
     path = save_policy(
         model,
         view,
@@ -382,6 +383,8 @@ def self_play(
                     seed=seed,
                 )
             )
+    for model in models.values():
+        model.logger.close()
     return SelfPlayResult(pool["generator"][-1], pool["discriminator"][-1], pool)
 
 

@@ -12,21 +12,11 @@ import numpy as np
 import pytest
 
 import agents
-import gangames
 from gangames.testing import check_rule
 
 # Agents that need an artefact to be built (a saved policy) have their own tests.
 NEEDS_ARTEFACT = {"sb3"}
 PLAYABLE = [name for name in agents.names() if name not in NEEDS_ARTEFACT]
-
-
-def _env(solver, game_id: str, **options):
-    extra = (
-        {"order": "sequential", "first": solver.first}
-        if solver.order == "sequential"
-        else {}
-    )
-    return gangames.make(game_id, **extra, **options)
 
 
 @pytest.mark.parametrize("name", PLAYABLE)
@@ -37,8 +27,8 @@ def test_rule_contract_on_the_quadratic(name):
 @pytest.mark.parametrize("name", PLAYABLE)
 def test_no_pure_rule_beats_the_nash_gap_floor_of_the_nonrealizable_gan(name):
     solver = agents.make(name)
-    env = _env(
-        solver, "gangames/NonRealizableGAN-v0", batch=4, max_steps=60, dtype="float64"
+    env = agents.env_for(
+        "gangames/NonRealizableGAN-v0", solver, batch=4, max_steps=60, dtype="float64"
     )
     infos = agents.play(env, solver, seed=0)
     gaps = np.stack([np.asarray(info["duality_gap"]) for info in infos])
