@@ -708,7 +708,7 @@ class GameView(gymnasium.Env):
             self._info(infos[self.seat]),
         )
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
         """With ``render_mode="ansi"``: the game env's line of metrics."""
         if self.render_mode != "ansi" or self.env.match is None:
             return None
