@@ -355,10 +355,13 @@ def _options(value: Any, where: str) -> dict[str, Any]:
     return dict(value)
 
 
+_LABEL_FORBIDDEN = "/\\\n,|"
+
+
 def _label(value: Any, where: str, default: str) -> str:
     if value is None or value == "":
         return default
-    if not isinstance(value, str) or any(c in value for c in "/\\\n,|"):
+    if not isinstance(value, str) or any(c in value for c in _LABEL_FORBIDDEN):
         raise InvalidConfigError(
             f"{where} must be a string without '/', '\\\\', ',', '|', got {value!r}"
         )
@@ -366,7 +369,19 @@ def _label(value: Any, where: str, default: str) -> str:
 
 
 def _fmt(options: Mapping[str, Any]) -> str:
-    return ",".join(f"{k}={options[k]}" for k in sorted(options))
+    """``k=v`` pairs for a default label, within the characters labels allow.
+
+    A path-valued option shows its file name; separators become spaces, so a default
+    label passes the same check as a given one (the store re-reads it).
+    """
+
+    def short(value: Any) -> str:
+        text = str(value)
+        if isinstance(value, str) and ("/" in text or "\\" in text):
+            text = text.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+        return "".join(" " if c in _LABEL_FORBIDDEN else c for c in text)
+
+    return " ".join(f"{k}={short(options[k])}" for k in sorted(options))
 
 
 def _game(value: Any, where: str) -> GameEntry:

@@ -112,3 +112,29 @@ def test_main_config_validates_once_the_real_agents_are_registered():
         pytest.skip(f"agents not registered on this branch yet: {sorted(missing)}")
     cfg = load_config(path)
     assert cfg.modes == ("self_play", "cross_play") and cfg.budget > 0
+
+
+def test_default_labels_of_several_hyperparameters_and_paths_round_trip():
+    # the store keeps the config as data and re-validates it when the report is
+    # written: a default label must pass the same check as a given one
+    cfg = TournamentConfig.from_dict(
+        {
+            "games": [{"id": "gangames/Quadratic-v0", "options": {"mu": 0.5}}],
+            "entrants": [
+                {"agent": "extragradient", "hyperparameters": {"lr": 0.1}},
+                {
+                    "agent": "gda",
+                    "hyperparameters": {"lr_generator": 0.1, "lr_discriminator": 0.2},
+                },
+            ],
+            "seeds": 1,
+            "budget": 10,
+        }
+    )
+    labels = [e.label for e in cfg.entrants]
+    assert labels[1] == "gda[lr_discriminator=0.2 lr_generator=0.1]"
+    again = TournamentConfig.from_dict(cfg.to_dict(), check_names=False)
+    assert [e.label for e in again.entrants] == labels
+    from gangames.tournament.config import _fmt
+
+    assert _fmt({"path": "/runs/x/policy.zip"}) == "path=policy.zip"
