@@ -216,18 +216,8 @@ class Oracle:
         mixed block (``H_θφ v`` with rows θ, cols φ). ``vector`` has the shape of the
         ``cols`` parameters; the result has the shape of the ``rows`` parameters.
         """
-        self.ledger.charge(charge, "hvp")
-        data = self._data()
-        with torch.enable_grad():
-            t = theta.detach().requires_grad_(True)
-            p = phi.detach().requires_grad_(True)
-            params = {"generator": t, "discriminator": p}
-            loss = self.game.seat_loss(loss_of, self.instance, t, p, data).sum()
-            (g,) = torch.autograd.grad(loss, params[cols], create_graph=True)
-            (h,) = torch.autograd.grad(
-                (g * vector.detach()).sum(), params[rows], materialize_grads=True
-            )
-        return h.detach()
+        (h,) = self._double_backward(loss_of, cols, (rows,), theta, phi, vector, charge)
+        return h
 
     def hvp_both(
         self,
@@ -245,6 +235,22 @@ class Oracle:
         parameter vectors at once, so it is charged one HVP (reverse accumulation
         through unrolled steps needs both blocks at every unrolled point).
         """
+        h_theta, h_phi = self._double_backward(
+            loss_of, cols, SEATS, theta, phi, vector, charge
+        )
+        return h_theta, h_phi
+
+    def _double_backward(
+        self,
+        loss_of: Seat,
+        cols: Seat,
+        rows: tuple[Seat, ...],
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        vector: torch.Tensor,
+        charge: Seat,
+    ) -> tuple[torch.Tensor, ...]:
+        """``∇_r(∇_cols L · v)`` for each ``r`` in ``rows``: one charged HVP pass."""
         self.ledger.charge(charge, "hvp")
         data = self._data()
         with torch.enable_grad():
@@ -253,10 +259,12 @@ class Oracle:
             params = {"generator": t, "discriminator": p}
             loss = self.game.seat_loss(loss_of, self.instance, t, p, data).sum()
             (g,) = torch.autograd.grad(loss, params[cols], create_graph=True)
-            h_theta, h_phi = torch.autograd.grad(
-                (g * vector.detach()).sum(), (t, p), materialize_grads=True
+            blocks = torch.autograd.grad(
+                (g * vector.detach()).sum(),
+                tuple(params[r] for r in rows),
+                materialize_grads=True,
             )
-        return h_theta.detach(), h_phi.detach()
+        return tuple(b.detach() for b in blocks)
 
 
 class SeatOracle:

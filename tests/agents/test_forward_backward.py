@@ -261,27 +261,3 @@ def test_fbf_contracts_the_unconstrained_bilinear_at_the_extragradient_rate():
     assert (d[-1] < 1e-2 * d[0]).all()
     d_cond = _play(fbf(lr=0.9), 300, condition_number=4.0, dimension=3)
     assert (d_cond[-1] < 1e-3 * d_cond[0]).all()
-
-
-@pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize(
-    "solver",
-    [srfb(lr=0.2, samples=2, projection="l1"), fbf(lr=0.2, projection="ball")],
-)
-def test_cuda_matches_cpu(solver):
-    """Same seeds, same numbers on the GPU (noisy oracle included)."""
-    out = {}
-    for device in ("cpu", "cuda"):
-        env = gangames.make(
-            "gangames/Bilinear-v0",
-            gradient_noise=0.1,
-            batch=4,
-            device=device,
-            dtype="float64",
-            tensor=True,
-            max_steps=20,
-        )
-        agents.play(env, solver, seed=0)
-        out[device] = (env.match.state.theta.cpu(), env.match.state.phi.cpu())
-    torch.testing.assert_close(out["cuda"], out["cpu"], rtol=1e-9, atol=1e-9)

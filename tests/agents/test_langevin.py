@@ -221,26 +221,3 @@ def test_circle_pursuit_particle_gda_collapses_and_langevin_spreads():
     gda, lang = late_ni(0.0), late_ni(0.3)
     assert gda > 1.5, gda  # the clouds have (nearly) collapsed to points
     assert lang < 1.5 * baseline, (lang, baseline)
-
-
-@pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize(
-    "solver", [langevin(lr=0.05, temperature=0.01), mirror_gan(lr=0.05, noise=0.1)]
-)
-def test_cuda_matches_cpu(solver):
-    """Same seeds, same numbers on the GPU (the noise comes from keyed streams)."""
-    out = {}
-    for device in ("cpu", "cuda"):
-        env = gangames.make(
-            "gangames/NonRealizableGAN-v0",
-            particles=8,
-            batch=4,
-            device=device,
-            dtype="float64",
-            tensor=True,
-            max_steps=20,
-        )
-        agents.play(env, solver, seed=0)
-        out[device] = (env.match.state.theta.cpu(), env.match.state.phi.cpu())
-    torch.testing.assert_close(out["cuda"], out["cpu"], rtol=1e-9, atol=1e-9)
