@@ -545,7 +545,7 @@ def _log_fixation(u: np.ndarray, m: int) -> np.ndarray:
     """``log ρ(u)``, ``ρ(u) = (1 − e^{−u}) / (1 − e^{−m u})``, ``ρ(0) = 1/m``."""
     a = np.abs(u)
     small = a < 1e-12
-    safe = np.where(small, 1.0, a)  # placeholder where the limit 1/m is used
+    safe = np.where(small, 1.0, a)  # a finite stand-in where the limit 1/m is used
     log_rho = (
         (m - 1) * np.minimum(u, 0.0)
         + np.log(-np.expm1(-safe))
