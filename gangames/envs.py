@@ -14,7 +14,9 @@ Observation            ``Dict``: ``own`` (d_own), ``opponent`` (d_opp), ``gradie
                        same point, from the same pass, d_opp), ``value`` (1),
                        ``progress`` (step / max_steps, 1)
 Reward                 ``"gap"`` (default): minus the seat's exploitability, so the two
-                       rewards sum to minus the duality gap; ``"payoff"``: (−V, +V);
+                       rewards sum to minus the duality gap; ``"payoff"``: (−V, +V)
+                       at the new point, from the observation pass (in stochastic
+                       games V on its fresh minibatch: the realized payoff);
                        ``"proximal_gap"``: minus the seat's share of the proximal gap
 Gap estimates          games without closed-form best responses (neural GANs, or any
                        game when ``estimator=…`` is given) get the budgeted estimates
@@ -139,7 +141,9 @@ class EnvConfig:
             image, for games that draw themselves: ``game.render_rgb``).
         full_infos: compute every metric for ``infos`` each round; ``False`` computes
             only what the reward needs (plus the value, the oracle counts and the
-            divergence flags) — for long tournaments where speed matters.
+            divergence flags) — for long tournaments where speed matters. In
+            stochastic games the full ``value`` is V on the held-out evaluation set;
+            the lean one is the observation pass's minibatch value (no extra pass).
         estimator: settings of the budgeted gap estimator
             (:class:`~gangames.estimators.EstimatorConfig` or a dict of its fields);
             ``None`` uses the defaults for games that estimate by default
@@ -217,6 +221,9 @@ class _Session:
         self._version = 0  # bumped on every state change
         # (version, (V, ∇_θL_G, ∇_φL_D)) of the last exact observation pass, for metrics
         self._exact: tuple[int, tuple | None] = (-1, None)
+        # V of the latest observation pass at the current point (the minibatch
+        # estimate in stochastic games): the realized payoff
+        self._realized: tuple[int, torch.Tensor | None] = (-1, None)
         # The budgeted estimator (None: closed forms only) and its latest estimate.
         self.estimator: EstimatorConfig | None = (
             config.estimator
@@ -431,6 +438,7 @@ class _Session:
         s = m.state
         own, opp = (s.theta, s.phi) if seat == "generator" else (s.phi, s.theta)
         grad, opp_grad, value = m.oracle.observe(seat, s.theta, s.phi)
+        self._realized = (self._version, value)
         obs = self._pack(seat, own, opp, grad, opp_grad, value)
         self._obs_cache[seat] = (self._version, obs)
         return obs
@@ -440,6 +448,7 @@ class _Session:
         m = self.require_match()
         s = m.state
         g_gen, g_dis, value = m.oracle.joint(s.theta, s.phi)
+        self._realized = (self._version, value)
         if not m.game.stochastic and m.game.gradient_noise == 0.0:
             self._exact = (self._version, (value, g_gen, g_dis))
         out: dict[Seat, dict[str, torch.Tensor]] = {
@@ -466,11 +475,24 @@ class _Session:
             "progress": progress[:, None].to(own.dtype),
         }
 
+    def realized_value(self) -> torch.Tensor | None:
+        """V of the latest observation pass at the current point, if one was made.
+
+        Exact in deterministic games; in stochastic games the minibatch estimate on
+        the pass's fresh minibatch — the payoff the round realized.
+        """
+        return self._realized[1] if self._realized[0] == self._version else None
+
     def metrics(self) -> gap_metrics.Metrics:
         m = self.require_match()
         cfg = self.config
         exact = self._exact[1] if self._exact[0] == self._version else None
         proximal = cfg.full_infos or cfg.reward == "proximal_gap"
+        # Lean infos of stochastic games report the realized (minibatch) value
+        # rather than evaluating V again on the held-out set every round.
+        value = (
+            self.realized_value() if m.game.stochastic and not cfg.full_infos else None
+        )
         mt = gap_metrics.evaluate(
             m.game,
             m.instance,
@@ -478,6 +500,7 @@ class _Session:
             m.state.phi,
             prox_lambda=cfg.prox_lambda,
             exact=exact,
+            value=value,
             proximal=proximal,
             extras=cfg.full_infos,
         )
@@ -537,7 +560,9 @@ class _Session:
     def rewards(self, mt: gap_metrics.Metrics) -> dict[Seat, torch.Tensor]:
         r = self.config.reward
         if r == "payoff":
-            return {"generator": -mt.value, "discriminator": mt.value}
+            realized = self.realized_value()
+            v = realized if realized is not None else mt.value
+            return {"generator": -v, "discriminator": v}
         if r == "proximal_gap":
             return {
                 "generator": -mt.proximal_exploitability_generator,  # type: ignore[operator]
@@ -836,6 +861,11 @@ class GameAECEnv(_Common, AECEnv):
         s.apply({agent: delta}, round_done=second)
         self._cumulative_rewards[agent] = self.rewards[agent] * 0
         if second:
+            if s.game.stochastic:
+                # The first mover's next observation, made now (and charged now, as
+                # the parallel env charges both at the end of its round): its value
+                # is the round's realized payoff.
+                s.observe(_seat(self.possible_agents[0]))
             mt = s.metrics()
             rew = s.rewards(mt)
             info = s.info(mt)

@@ -132,6 +132,7 @@ def evaluate(
     *,
     prox_lambda: float = 1.0,
     exact: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    value: torch.Tensor | None = None,
     proximal: bool = True,
     extras: bool = True,
 ) -> Metrics:
@@ -146,6 +147,9 @@ def evaluate(
         exact: ``(V, ∇_θ L_G, ∇_φ L_D)`` of the exact game at this point, if already
             known (the env passes its observation pass in deterministic games), to
             avoid computing them twice.
+        value: ``V`` at this point if already known and no gradients are wanted (the
+            env passes the minibatch value of its observation pass in lean stochastic
+            games); used for every metric that needs ``V``.
         proximal: compute the proximal gap and its parts (else ``None``).
         extras: compute the gradient norm and the distance (else ``None``).
     """
@@ -156,6 +160,8 @@ def evaluate(
         elif extras:
             v, g_t, g_p = game.value_and_loss_gradients(instance, theta, phi, None)
             grads = (g_t, g_p)
+        elif value is not None:
+            v = value
         else:  # only the value is needed: no backward pass (lean envs, neural games)
             v = game.value(instance, theta, phi, None)
         psi, best = game.best_response_values(instance, theta, phi, exact)

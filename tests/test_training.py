@@ -58,10 +58,10 @@ def test_ppo_learns_a_better_generator_update_on_dirac_gan(tmp_path):
         seed=0,
         net_arch=(32, 32),
     )
-    seeds = range(100, 110)
+    seeds = range(100, 140)  # enough starts that the means do not hinge on a few
     before = evaluate(env, untrained, seeds)
     after = evaluate(env, result.model, seeds)
-    assert before.mean() < -0.6
+    assert before.mean() < -0.6, before.mean()
     assert after.mean() > before.mean() + 0.3, (before.mean(), after.mean())
 
     # the saved file plays as an agent in the two-player env, batched, and reproduces

@@ -169,7 +169,7 @@ def test_analytic_gradients_match_autograd(dimension, critic):
 
 @pytest.mark.parametrize(("dimension", "critic"), VARIANTS, ids=IDS)
 def test_minibatch_value_is_an_unbiased_estimate(dimension, critic):
-    draws, n = 48, 1024
+    draws, n = 96, 1024
     game = make(dimension, critic, minibatch=n)
     assert game.stochastic and not make(dimension, critic).stochastic
     assert make(dimension, critic).sample_data({}, Stream.from_seeds([0])) is None

@@ -300,3 +300,35 @@ def test_quality_of_a_collapsed_generator_and_in_infos():
     _, infos = env.reset(seed=0)
     for key in ("modes_covered", "high_quality_pct", "mode_kl"):
         assert infos["generator"][key].shape == (2,)
+
+
+def test_payoff_reward_is_the_realized_minibatch_value():
+    """Rewards pay V on the observation pass's fresh minibatch (no held-out pass).
+
+    Known answer: the discriminator's reward is the ``value`` both seats observe at
+    the new point, in both APIs; lean infos report that value and full infos the
+    held-out one, ``V(θ, φ)`` on the instance's evaluation set.
+    """
+    kw = {"reward": "payoff", "tensor": True, "dtype": "float64", **SMALL}
+    for full in (True, False):
+        env = gangames.make("gangames/MixtureGAN-v0", full_infos=full, **kw)
+        obs, _ = env.reset(seed=4)
+        obs, rew, _, _, info = env.step(
+            {s: -0.1 * o["gradient"] for s, o in obs.items()}
+        )
+        realized = obs["discriminator"]["value"][0]
+        assert rew["discriminator"] == realized and rew["generator"] == -realized
+        m = env.match
+        held_out = m.game.value(m.instance, m.state.theta, m.state.phi)[0]
+        assert info["generator"]["value"] == (held_out if full else realized)
+        assert held_out != realized  # different samples: the test can tell them apart
+
+    aec = gangames.make("gangames/MixtureGAN-v0", order="sequential", **kw)
+    aec.reset(seed=4)
+    for _ in range(2):  # one round: generator, then discriminator
+        obs, *_ = aec.last()
+        aec.step(-0.1 * obs["gradient"])
+    charged = aec.ledger.costs()["generator"]
+    obs, rew, *_ = aec.last()  # the generator again: its observation is already made
+    assert aec.ledger.costs()["generator"] == charged == 2.0
+    assert rew == aec.rewards["generator"] == -obs["value"][0]
