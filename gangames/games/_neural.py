@@ -48,6 +48,7 @@ averaged). This is an unbiased minibatch estimate of the lifted objectives
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import ClassVar
@@ -95,6 +96,7 @@ class NeuralGAN(Game):
     data_dim: ClassVar[int] = 2
     quality_samples: ClassVar[int] = 2500
     real_noise_dim: ClassVar[int] = 0
+    generator_output: ClassVar[str] = "identity"  # or "tanh": the generator's last map
 
     latent_dim: int = 8
     width: int = 128
@@ -135,7 +137,12 @@ class NeuralGAN(Game):
     def generator_net(self) -> MLP:
         """``latent_dim → width^depth → data_dim``."""
         hidden = (self.width,) * self.depth
-        return MLP((self.latent_dim, *hidden, self.data_dim), self.activation, "layer")
+        return MLP(
+            (self.latent_dim, *hidden, self.data_dim),
+            self.activation,
+            "layer",
+            self.generator_output,
+        )
 
     @property
     def discriminator_net(self) -> MLP:
@@ -144,14 +151,15 @@ class NeuralGAN(Game):
         return MLP((self.data_dim, *hidden, 1), self.activation, "layer")
 
     def layouts(self) -> dict[Seat, ParamLayout]:
+        return dict(self._layouts)
+
+    @functools.cached_property
+    def _layouts(self) -> dict[Seat, ParamLayout]:
+        # built once per game: every oracle query unflattens both seats
         return {
             "generator": ParamLayout(self.generator_net.shapes()),
             "discriminator": ParamLayout(self.discriminator_net.shapes()),
         }
-
-    def generator_output(self, out: torch.Tensor) -> torch.Tensor:
-        """Map the generator network's output to data space (identity by default)."""
-        return out
 
     # ---- data ------------------------------------------------------------------------
     def real_samples(
@@ -257,9 +265,9 @@ class NeuralGAN(Game):
         m = -(-n // k)  # samples per particle
         if m * k != n:
             z = F.pad(z, (0, 0, 0, m * k - n))
-        params = self.layouts()["generator"].unflatten(theta_cloud.reshape(b * k, d))
+        params = self._layouts["generator"].unflatten(theta_cloud.reshape(b * k, d))
         out = self.generator_net(params, z.reshape(b * k, m, -1))
-        return self.generator_output(out.reshape(b, k * m, -1)[:, :n])
+        return out.reshape(b, k * m, -1)[:, :n]
 
     def cloud_objectives(
         self,
@@ -275,7 +283,7 @@ class NeuralGAN(Game):
         b, k, d = phi_cloud.shape
         n = x.shape[-2]
         net = self.discriminator_net
-        params = self.layouts()["discriminator"].unflatten(phi_cloud.reshape(b * k, d))
+        params = self._layouts["discriminator"].unflatten(phi_cloud.reshape(b * k, d))
 
         def per_particle(t: torch.Tensor) -> torch.Tensor:  # (B, n', D) → (B·K, n', D)
             return (
@@ -323,3 +331,59 @@ class NeuralGAN(Game):
         data: Instance | None = None,
     ) -> torch.Tensor:
         return self.objectives(instance, theta, phi, data)[0]
+
+    def value_and_loss_gradients(
+        self,
+        instance: Instance,
+        theta: torch.Tensor,
+        phi: torch.Tensor,
+        data: Instance | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(V, ∇_θ L_G, ∇_φ L_D)`` by a hand-written reverse pass (no autograd graph).
+
+        One generator pass, one discriminator pass over the real and generated
+        samples together, and three reverse passes (:meth:`~gangames.nets.MLP.vjp`):
+        ``L_D``'s over the discriminator's parameters, ``L_G``'s through the
+        discriminator to the generated samples, then on into the generator's
+        parameters. The losses' derivatives in the logits ``ℓ`` are closed forms —
+        ``∂ s(−ℓ)/∂ℓ = −σ(−ℓ)``, ``∂ s(ℓ)/∂ℓ = σ(ℓ)`` for the log losses, ``±1`` for
+        the clipped WGAN. The penalised WGAN (a gradient of a gradient) uses autograd.
+        """
+        if self.loss == "wgan_gp":
+            return super().value_and_loss_gradients(instance, theta, phi, data)
+        data = self.eval_data(instance) if data is None else data
+        x, z = data["x"], data["z"]
+        n_real, n_fake = x.shape[-2], z.shape[-2]
+        gen, dis = self.generator_net, self.discriminator_net
+        g_params = self._layouts["generator"].unflatten(theta)
+        d_params = self._layouts["discriminator"].unflatten(phi)
+        with torch.no_grad():
+            g_trace = gen.trace(g_params, z)
+            d_trace = dis.trace(d_params, torch.cat([x, g_trace.output], dim=-2))
+            logits = d_trace.output[..., 0]
+            real, fake = logits[:, :n_real], logits[:, n_real:]
+            if self.loss == "wgan_clip":
+                v = real.mean(dim=-1) - fake.mean(dim=-1)
+                d_real = torch.full_like(real, -1.0 / n_real)
+                d_fake = torch.full_like(fake, 1.0 / n_fake)
+                g_fake = -d_fake
+            else:
+                v = -(F.softplus(-real).mean(dim=-1) + F.softplus(fake).mean(dim=-1))
+                d_real = torch.sigmoid(-real) / -n_real
+                d_fake = torch.sigmoid(fake) / n_fake
+                g_fake = (
+                    -d_fake
+                    if self.loss == "standard"
+                    else torch.sigmoid(-fake) / -n_fake
+                )
+            cotangent = torch.cat([d_real, d_fake], dim=-1).unsqueeze(-1)
+            g_phi, _ = dis.vjp(d_params, d_trace, cotangent)
+            _, g_samples = dis.vjp(
+                d_params,
+                d_trace.rows(slice(n_real, None)),
+                g_fake.unsqueeze(-1),
+                wrt_params=False,
+                wrt_input=True,
+            )
+            g_theta, _ = gen.vjp(g_params, g_trace, g_samples)
+        return v, g_theta, g_phi  # type: ignore[return-value]

@@ -143,10 +143,9 @@ class DigitsGAN(NeuralGAN):
     data_dim: ClassVar[int] = 64
     quality_samples: ClassVar[int] = 500
 
-    latent_dim: int = 16
+    generator_output: ClassVar[str] = "tanh"  # pixels live in [−1, 1]
 
-    def generator_output(self, out: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(out)  # pixels live in [−1, 1]
+    latent_dim: int = 16
 
     def data_instance(self, stream: Stream, dtype: torch.dtype) -> Instance:
         count = _digits_tensor().shape[0]
