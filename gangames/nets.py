@@ -233,10 +233,8 @@ class MLP:
                 pieces += [g.sum(dim=-2), gw.flatten(1)]
             if i == 0 and not wrt_input:
                 break
-            if w.shape[-1] == 1:
-                g = g * w[..., 0].unsqueeze(-2)
-            else:
-                g = torch.bmm(g, w.mT)
+            scalar_out = w.shape[-1] == 1
+            g = g * w[..., 0].unsqueeze(-2) if scalar_out else torch.bmm(g, w.mT)
             if i > 0:
                 g = _act_backward(self.activation, g, h)
         flat = torch.cat(pieces[::-1], dim=1) if wrt_params else None
