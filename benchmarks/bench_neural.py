@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -44,16 +44,24 @@ OPTIONS = {
 LR = 1e-3
 
 
-def _seconds(fn: Callable[[], object], rounds: int, repeats: int = 5) -> float:
-    """Best-of-``repeats`` seconds per call of ``fn``."""
-    fn()  # warm-up
-    best = float("inf")
+def _seconds(
+    fns: Sequence[Callable[[], object]], rounds: int, repeats: int = 7
+) -> list[float]:
+    """Best-of-``repeats`` seconds per call of each of ``fns``, measured in turns.
+
+    The candidates take turns (one block of ``rounds`` calls each, ``repeats``
+    times), so a burst of load on the machine hits them alike and the ratios hold.
+    """
+    for fn in fns:
+        fn()  # warm-up
+    best = [float("inf")] * len(fns)
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(rounds):
-            fn()
-        best = min(best, time.perf_counter() - start)
-    return best / rounds
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            for _ in range(rounds):
+                fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return [b / rounds for b in best]
 
 
 def env_step(batch: int | None) -> Callable[[], object]:
@@ -135,8 +143,9 @@ def hvp_ratio(rounds: int) -> tuple[float, float]:
     oracle = env.oracle("generator")
     th, ph = m.state.theta, m.state.phi
     vec = torch.randn_like(th)
-    grad = _seconds(lambda: oracle.grad(th, ph), rounds)
-    hvp = _seconds(lambda: oracle.hvp(th, ph, vec), rounds)
+    grad, hvp = _seconds(
+        [lambda: oracle.grad(th, ph), lambda: oracle.hvp(th, ph, vec)], rounds
+    )
     return grad, hvp
 
 
@@ -150,12 +159,13 @@ def main() -> None:
     torch.manual_seed(0)
     print(
         f"MixtureGAN-v0, 2×{OPTIONS['width']} MLPs, minibatch {OPTIONS['minibatch']}, "
-        f"{args.threads} threads, best of 5 × {args.rounds} rounds"
+        f"{args.threads} threads, best of 7 × {args.rounds} rounds (B = "
+        f"{args.batch}: 5 × {max(args.rounds // 10, 2)}), candidates in turns"
     )
 
-    env1 = _seconds(env_step(None), args.rounds)
-    hand1 = _seconds(hand_step(), args.rounds)
-    handv = _seconds(hand_step(evaluate=True), args.rounds)
+    env1, hand1, handv = _seconds(
+        [env_step(None), hand_step(), hand_step(evaluate=True)], args.rounds
+    )
     print(
         f"1 instance : env {env1 * 1e3:7.2f} ms/step   hand loop {hand1 * 1e3:7.2f} "
         f"ms/step   env/hand = {env1 / hand1:.2f}×  (aim ≤ 1.0×)"
@@ -166,7 +176,6 @@ def main() -> None:
     )
 
     b = args.batch
-    envb = _seconds(env_step(b), max(args.rounds // 5, 3))
     hands = [hand_step() for _ in range(b)]
     hands_v = [hand_step(evaluate=True) for _ in range(b)]
 
@@ -178,8 +187,9 @@ def main() -> None:
         for h in hands_v:
             h()
 
-    loopb = _seconds(loop, max(args.rounds // 10, 2))
-    loopv = _seconds(loop_v, max(args.rounds // 10, 2))
+    envb, loopb, loopv = _seconds(
+        [env_step(b), loop, loop_v], max(args.rounds // 10, 2), repeats=5
+    )
     print(
         f"B = {b:3d}   : env {envb * 1e3:7.2f} ms/step   loop of {b} hand steps "
         f"{loopb * 1e3:7.2f} ms   speed-up {loopb / envb:.2f}×  (aim ≥ 1.5×)"

@@ -91,6 +91,7 @@ class Stream:
             )
         self.keys = keys
         self.counter = counter
+        self._hashed: torch.Tensor | None = None  # mix(key·golden), made on first draw
 
     @classmethod
     def from_seeds(
@@ -129,11 +130,18 @@ class Stream:
         return Stream(self.keys[rows], self.counter)
 
     def _bits(self, numel: int) -> torch.Tensor:
-        """``(B, numel)`` hashes of ``(key_b, counter, index)``; consumes one counter."""
+        """``(B, numel)`` hashes of ``(key_b, counter, index)``; consumes one counter.
+
+        ``mix(K_b + counter·tag + H_index)`` with ``K_b = mix(key_b·golden)`` and
+        ``H_i = mix(i + golden)``: one finaliser over an additive combination of
+        well-mixed parts, as SplitMix64 itself finalises ``seed + k·golden``.
+        """
         counter = self.counter
         self.counter += 1
-        base = _mix(self.keys * _GOLDEN + _signed(counter * _TAG))
-        return _mix(base[:, None] + _index_hash(numel, self.device))
+        if self._hashed is None:
+            self._hashed = _mix(self.keys * _GOLDEN)[:, None]
+        offset = _index_hash(numel, self.device) + _signed(counter * _TAG)
+        return _mix(self._hashed + offset)
 
     def uniform(
         self, shape: tuple[int, ...] = (), *, dtype: torch.dtype = torch.float32
@@ -142,8 +150,7 @@ class Stream:
 
         The top 53 bits of each hash, as ``(k + 1/2)·2⁻⁵³``.
         """
-        top53 = _shr(self._bits(_numel(shape)), 11).to(torch.float64)
-        u = ((top53 + 0.5) * 2.0**-53).to(dtype)
+        u = _uniform(self._bits(_numel(shape)), dtype)
         return u.reshape((self.batch, *shape))
 
     def normal(
@@ -153,19 +160,48 @@ class Stream:
 
         Box–Muller (Box & Muller, 1958) on the two 32-bit halves of each hash,
         ``u = (k + 1/2)·2⁻³²``: hash ``j`` gives the pair ``r cos 2πu₂, r sin 2πu₂``
-        with ``r = √(−2 log u₁)``, the entries ``j`` and ``j + ⌈n/2⌉`` of the ``n``
-        draws. Half as many hashes as draws; the tails reach ``√(64 log 2) ≈ 6.7``
-        standard deviations, far beyond what any finite sample here can tell.
+        with ``r = √(−2 log u₁)``, the entries ``2j`` and ``2j + 1`` of the draws.
+        Half as many hashes as draws; the tails reach ``√(64 log 2) ≈ 6.7`` standard
+        deviations, far beyond what any finite sample here can tell.
         """
         n = _numel(shape)
-        half = -(-n // 2)
-        bits = self._bits(half)
-        high = _shr(bits, 32).to(torch.float64)
-        low = (bits & 0xFFFFFFFF).to(torch.float64)
-        radius = torch.sqrt(-2.0 * torch.log((high + 0.5) * 2.0**-32))
-        angle = (low + 0.5) * (2.0 * torch.pi * 2.0**-32)
-        z = torch.cat([radius * torch.cos(angle), radius * torch.sin(angle)], dim=-1)
-        return z[:, :n].to(dtype).reshape((self.batch, *shape))
+        z = _normal(self._bits(-(-n // 2)), n, dtype)
+        return z.reshape((self.batch, *shape))
+
+    def uniform_and_normal(
+        self,
+        uniform_shape: tuple[int, ...],
+        normal_shape: tuple[int, ...],
+        *,
+        dtype: torch.dtype = torch.float32,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`uniform` and :meth:`normal` draws from one counter and one hash pass.
+
+        For the hot path of a minibatch (which mode, and the noise and latents): one
+        hash pass costs about as much as one draw, so this is nearly twice as fast as
+        two draws. The numbers differ from those of two separate draws.
+        """
+        m, n = _numel(uniform_shape), _numel(normal_shape)
+        bits = self._bits(m + -(-n // 2))
+        u = _uniform(bits[:, :m], dtype).reshape((self.batch, *uniform_shape))
+        z = _normal(bits[:, m:], n, dtype).reshape((self.batch, *normal_shape))
+        return u, z
+
+
+def _uniform(bits: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``(k + 1/2)·2⁻⁵³`` from the top 53 bits ``k`` of each hash."""
+    top53 = _shr(bits, 11).to(torch.float64)
+    return ((top53 + 0.5) * 2.0**-53).to(dtype)
+
+
+def _normal(bits: torch.Tensor, n: int, dtype: torch.dtype) -> torch.Tensor:
+    """``n`` Box–Muller normals ``(B, n)``, a pair from each hash's 32-bit halves."""
+    high = _shr(bits, 32).to(torch.float64)
+    low = (bits & 0xFFFFFFFF).to(torch.float64)
+    radius = torch.sqrt(-2.0 * torch.log((high + 0.5) * 2.0**-32))
+    angle = (low + 0.5) * (2.0 * torch.pi * 2.0**-32)
+    pairs = torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=-1)
+    return pairs.reshape(bits.shape[0], -1)[:, :n].to(dtype)
 
 
 def _numel(shape: tuple[int, ...]) -> int:

@@ -31,8 +31,8 @@ bounded above in φ for every loss (``≤ 0`` for the log losses; the clip box a
 penalty bound the critics), so the exploitabilities are finite.
 
 Minibatches: :meth:`NeuralGAN.sample_data` draws ``minibatch`` real samples, as many
-latents (and ε for the penalty) from the oracle's keyed stream (two draws: uniforms
-and normals), so instance ``b`` of a
+latents (and ε for the penalty) from the oracle's keyed stream (one draw of
+uniforms and normals), so instance ``b`` of a
 batch sees the same numbers as a single run. ``data=None`` (the metrics' "exact"
 value) is the instance's fixed held-out evaluation set of ``eval_size`` samples.
 
@@ -185,13 +185,15 @@ class NeuralGAN(Game):
     def _draw(
         self, instance: Instance, stream: Stream, n: int, held_out: bool = False
     ) -> Instance:
-        # Two keyed draws per minibatch (uniforms, normals), split by column: each
-        # draw costs a hash pass, so fewer, wider draws are faster.
+        # One keyed draw per minibatch (uniforms and normals), split by column: each
+        # draw costs a hash pass, so one wide draw is fastest.
         dtype = instance["_batch"].dtype
         gp = self.loss == "wgan_gp"
-        u = stream.uniform((n, 2 if gp else 1), dtype=torch.float64)
         k = self.real_noise_dim
-        g = stream.normal((n, k + self.latent_dim), dtype=dtype)
+        u, g = stream.uniform_and_normal(
+            (n, 2 if gp else 1), (n, k + self.latent_dim), dtype=torch.float64
+        )
+        g = g.to(dtype)
         x = self.real_samples(instance, u[..., 0], g[..., :k], held_out=held_out)
         data = {"x": x, "z": g[..., k:]}
         if gp:
