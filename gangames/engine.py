@@ -89,7 +89,7 @@ def new_match(
 
 def _exploded(game: Game, params: torch.Tensor) -> torch.Tensor:
     # One reduction: the norm is NaN or inf whenever an entry is, and NaN <= t is False.
-    return ~(params.norm(dim=-1) <= game.divergence_threshold)
+    return ~(torch.linalg.vector_norm(params, dim=-1) <= game.divergence_threshold)
 
 
 def apply_update(

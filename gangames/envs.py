@@ -372,11 +372,11 @@ class _Session:
         """Validate ``action`` for ``seat`` and return it as a ``(B, d)`` tensor."""
         cfg = self.config
         space = self.action_spaces[seat]
-        expected = f"{space.shape} {np.dtype(space.dtype).name}"
         if cfg.tensor:
             if not isinstance(action, torch.Tensor):
                 raise InvalidActionError(
-                    f"{seat}: expected {what} as a torch.Tensor {expected} on {cfg.device}, got {type(action).__name__}"
+                    f"{seat}: expected {what} as a torch.Tensor {space.shape} "
+                    f"{np.dtype(space.dtype).name} on {cfg.device}, got {type(action).__name__}"
                 )
             if (
                 action.dtype != cfg.dtype
@@ -392,7 +392,8 @@ class _Session:
         else:
             if not isinstance(action, np.ndarray):
                 raise InvalidActionError(
-                    f"{seat}: expected {what} as a numpy array {expected}, got {type(action).__name__}"
+                    f"{seat}: expected {what} as a numpy array {space.shape} "
+                    f"{np.dtype(space.dtype).name}, got {type(action).__name__}"
                 )
             if action.dtype != space.dtype or action.shape != space.shape:
                 raise InvalidActionError(

@@ -112,10 +112,11 @@ class ParamLayout:
     def unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
         """Views of ``flat`` ``(..., d)`` as named tensors ``(..., *shape)``."""
         lead = flat.shape[:-1]
+        sizes = [math.prod(shape) for _, shape in self.shapes]
         return {
-            name: flat[..., part].reshape(*lead, *shape)
+            name: part.reshape(*lead, *shape)
             for (name, shape), part in zip(
-                self.shapes, self.slices().values(), strict=True
+                self.shapes, flat.split(sizes, dim=-1), strict=True
             )
         }
 

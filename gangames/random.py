@@ -17,6 +17,7 @@ instance, e.g. one per particle).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -205,7 +206,7 @@ def _normal(bits: torch.Tensor, n: int, dtype: torch.dtype) -> torch.Tensor:
 
 
 def _numel(shape: tuple[int, ...]) -> int:
-    return int(np.prod(shape)) if shape else 1
+    return math.prod(shape)
 
 
 _INDEX_CACHE: dict[tuple[int, torch.device], torch.Tensor] = {}

@@ -68,6 +68,24 @@ LOSSES = ("standard", "non_saturating", "wgan_clip", "wgan_gp")
 _GP_EPS = 1e-12  # inside the penalty's square root: keeps its gradient finite at ∇ℓ = 0
 
 
+@functools.lru_cache(maxsize=32)
+def _sides_cached(
+    n_real: int, n_fake: int, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    sizes = torch.tensor([n_real, n_fake])
+    sign = torch.repeat_interleave(torch.tensor([-1.0, 1.0], dtype=dtype), sizes)
+    weight = torch.repeat_interleave(1.0 / sizes.to(dtype), sizes)
+    sign, weight = sign.to(device), weight.to(device)
+    return sign, weight
+
+
+def _sides(
+    n_real: int, n_fake: int, like: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(sign, weight)`` over real then generated samples: ``(−1, 1/n_real)``, ``(+1, 1/n_fake)``."""
+    return _sides_cached(n_real, n_fake, like.dtype, like.device)
+
+
 def _positive_int(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidConfigError(f"{name} must be a positive int, got {value!r}")
@@ -362,23 +380,25 @@ class NeuralGAN(Game):
         with torch.no_grad():
             g_trace = gen.trace(g_params, z)
             d_trace = dis.trace(d_params, torch.cat([x, g_trace.output], dim=-2))
-            logits = d_trace.output[..., 0]
-            real, fake = logits[:, :n_real], logits[:, n_real:]
+            logits = d_trace.output[..., 0]  # real samples, then generated ones
+            sign, weight = _sides(n_real, n_fake, logits)
             if self.loss == "wgan_clip":
-                v = real.mean(dim=-1) - fake.mean(dim=-1)
-                d_real = torch.full_like(real, -1.0 / n_real)
-                d_fake = torch.full_like(fake, 1.0 / n_fake)
-                g_fake = -d_fake
+                # V = Σ −sign·w·ℓ (mean real − mean generated), ∂L_D/∂ℓ = sign·w
+                cotangent = sign * weight
+                v = -(logits * cotangent).sum(dim=-1)
+                g_fake = -cotangent[n_real:].expand(logits.shape[0], n_fake)
             else:
-                v = -(F.softplus(-real).mean(dim=-1) + F.softplus(fake).mean(dim=-1))
-                d_real = torch.sigmoid(-real) / -n_real
-                d_fake = torch.sigmoid(fake) / n_fake
+                # t = −ℓ (real), +ℓ (generated): V = −Σ w·s(t), ∂L_D/∂ℓ = ±w·σ(t)
+                t = logits * sign
+                v = -(F.softplus(t) * weight).sum(dim=-1)
+                cotangent = torch.sigmoid(t) * (sign * weight)
+                fake = logits[:, n_real:]
                 g_fake = (
-                    -d_fake
+                    -cotangent[:, n_real:]
                     if self.loss == "standard"
                     else torch.sigmoid(-fake) / -n_fake
                 )
-            cotangent = torch.cat([d_real, d_fake], dim=-1).unsqueeze(-1)
+            cotangent = cotangent.expand_as(logits).unsqueeze(-1)
             g_phi, _ = dis.vjp(d_params, d_trace, cotangent)
             _, g_samples = dis.vjp(
                 d_params,
@@ -387,5 +407,5 @@ class NeuralGAN(Game):
                 wrt_params=False,
                 wrt_input=True,
             )
-            g_theta, _ = gen.vjp(g_params, g_trace, g_samples)
+            g_theta, _ = gen.vjp(g_params, g_trace, g_samples)  # type: ignore[arg-type]
         return v, g_theta, g_phi  # type: ignore[return-value]
