@@ -7,16 +7,19 @@ per round, measured side by side in one run:
 
 1. **One step, one instance.** ``env``: ``gangames.make(..., tensor=True,
    reward="payoff", full_infos=False)`` — the GDA action from the observed gradients,
-   then ``env.step`` (which applies it, draws the next minibatch from the keyed stream,
-   computes both own-loss gradients and the held-out value for the reward). ``hand``:
-   ``nn.Sequential`` generator and discriminator, two ``torch.optim.SGD``, both
-   gradients from one forward pass, ``opt.step()`` each. Aim: env / hand ≤ 1.0×.
-   ``hand + V`` also evaluates V on a held-out set each step, as the env's reward
-   does: the same work.
+   then ``env.step`` (which validates and applies it, draws the next minibatch from
+   the keyed stream, and computes both own-loss gradients and V on that minibatch,
+   which is the payoff reward). ``hand``: ``nn.Sequential`` generator and
+   discriminator, two ``torch.optim.SGD``, both gradients from one forward pass,
+   ``opt.step()`` each. Aim: env / hand ≤ 1.0×. ``hand + V`` also evaluates V on a
+   held-out set each step, which is what a full-infos env reports.
 2. **B = 64 instances.** The env with ``batch=64`` against the hand-written step looped
    over 64 independent model pairs. Aim: ≥ 1.5× faster on 2 CPU cores.
 3. **HVP / gradient.** One Hessian-vector product of the generator's loss
    (``oracle.hvp``, double backward) over one gradient (``oracle.grad``).
+4. **Observation pass.** ``V`` and both own-loss gradients on one minibatch by the
+   hand-written reverse pass (``MLP.trace`` / ``MLP.vjp``, what the env uses) against
+   autograd through the same batched networks (``Game.value_and_loss_gradients``).
 
 Run: ``python benchmarks/bench_neural.py [--threads 2] [--rounds 50]``
 """
@@ -31,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 import gangames
+from gangames.game import Game
 
 ID = "gangames/MixtureGAN-v0"
 OPTIONS = {
@@ -149,6 +153,23 @@ def hvp_ratio(rounds: int) -> tuple[float, float]:
     return grad, hvp
 
 
+def observation_pass(rounds: int) -> tuple[float, float]:
+    env = gangames.make(ID, tensor=True, reward="payoff", full_infos=False, **OPTIONS)
+    env.reset(seed=0)
+    m = env.match
+    game, inst = m.game, m.instance
+    th, ph = m.state.theta, m.state.phi
+    data = game.sample_data(inst, m.oracle.stream)
+    hand, auto = _seconds(
+        [
+            lambda: game.value_and_loss_gradients(inst, th, ph, data),
+            lambda: Game.value_and_loss_gradients(game, inst, th, ph, data),
+        ],
+        rounds,
+    )
+    return hand, auto
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -203,6 +224,12 @@ def main() -> None:
     print(
         f"HVP / grad : grad {grad * 1e3:6.2f} ms   HVP {hvp * 1e3:6.2f} ms   "
         f"ratio {hvp / grad:.2f}×  (charged as 2)"
+    )
+
+    hand, auto = observation_pass(args.rounds)
+    print(
+        f"V + both gradients: reverse pass {hand * 1e3:6.2f} ms   autograd "
+        f"{auto * 1e3:6.2f} ms   ratio {hand / auto:.2f}×"
     )
 
 

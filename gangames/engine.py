@@ -87,11 +87,6 @@ def new_match(
     return Match(game, instance, Oracle(game, instance, stream.fork(3)), state)
 
 
-def _exploded(game: Game, params: torch.Tensor) -> torch.Tensor:
-    # One reduction: the norm is NaN or inf whenever an entry is, and NaN <= t is False.
-    return ~(torch.linalg.vector_norm(params, dim=-1) <= game.divergence_threshold)
-
-
 def apply_update(
     game: Game,
     instance: Instance,
@@ -110,15 +105,22 @@ def apply_update(
         The new state (``step`` unchanged; the caller counts rounds). Instances whose
         new parameters explode are marked diverged and keep their old parameters.
     """
-    new = {"generator": state.theta, "discriminator": state.phi}
+    old = {"generator": state.theta, "discriminator": state.phi}
+    new = dict(old)
+    largest = None  # the largest new parameter norm per instance (NaN if any is)
     for seat, delta in deltas.items():
-        new[seat] = game.project(seat, instance, new[seat] + delta)
-    bad = state.diverged
-    for seat in deltas:
-        bad = bad | _exploded(game, new[seat])
+        new[seat] = game.project(seat, instance, old[seat] + delta)
+        norm = torch.linalg.vector_norm(new[seat], dim=-1)
+        largest = norm if largest is None else torch.maximum(largest, norm)
+    if largest is None:
+        return state
+    # One comparison: NaN <= t is False, so NaN and inf entries count as explosions.
+    bad = state.diverged | ~(largest <= game.divergence_threshold)
     keep = bad[:, None]
+    for seat in deltas:
+        new[seat] = torch.where(keep, old[seat], new[seat])
     return state._replace(
-        theta=torch.where(keep, state.theta, new["generator"]),
-        phi=torch.where(keep, state.phi, new["discriminator"]),
+        theta=new["generator"],
+        phi=new["discriminator"],
         diverged=bad,
     )

@@ -29,6 +29,7 @@ by autograd and works under ``torch.no_grad`` — WGAN-GP's penalty needs it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -163,10 +164,14 @@ class MLP:
     def _layers(
         self, params: Mapping[str, torch.Tensor]
     ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        return [
-            (params[f"{self.prefix}{i}.weight"], params[f"{self.prefix}{i}.bias"])
+        return [(params[w], params[b]) for w, b in self._names]
+
+    @functools.cached_property
+    def _names(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (f"{self.prefix}{i}.weight", f"{self.prefix}{i}.bias")
             for i in range(self.depth)
-        ]
+        )
 
     def __call__(
         self, params: Mapping[str, torch.Tensor], x: torch.Tensor

@@ -93,6 +93,8 @@ class Stream:
         self.keys = keys
         self.counter = counter
         self._hashed: torch.Tensor | None = None  # mix(key·golden), made on first draw
+        # draws of the counters ahead, made in one pass: (what, first counter, blocks)
+        self._ahead: tuple[tuple, int, tuple[torch.Tensor, torch.Tensor]] | None = None
 
     @classmethod
     def from_seeds(
@@ -130,19 +132,25 @@ class Stream:
         """The sub-stream of the selected rows, at the same counter."""
         return Stream(self.keys[rows], self.counter)
 
-    def _bits(self, numel: int) -> torch.Tensor:
+    def _bits(self, numel: int, counters: int = 1) -> torch.Tensor:
         """``(B, numel)`` hashes of ``(key_b, counter, index)``; consumes one counter.
 
         ``mix(K_b + counter·tag + H_index)`` with ``K_b = mix(key_b·golden)`` and
         ``H_i = mix(i + golden)``: one finaliser over an additive combination of
         well-mixed parts, as SplitMix64 itself finalises ``seed + k·golden``.
+        ``counters > 1`` hashes that many consecutive counters at once,
+        ``(B, counters, numel)``, and consumes them all.
         """
         counter = self.counter
-        self.counter += 1
+        self.counter += counters
         if self._hashed is None:
             self._hashed = _mix(self.keys * _GOLDEN)[:, None]
-        offset = _index_hash(numel, self.device) + _signed(counter * _TAG)
-        return _mix(self._hashed + offset)
+        index = _index_hash(numel, self.device)
+        if counters == 1:
+            return _mix(self._hashed + (index + _signed(counter * _TAG)))
+        steps = torch.arange(counter, counter + counters, device=self.device)
+        offset = index + (steps * _TAG)[:, None]  # (counters, numel)
+        return _mix(self._hashed[:, None] + offset)
 
     def uniform(
         self, shape: tuple[int, ...] = (), *, dtype: torch.dtype = torch.float32
@@ -178,15 +186,41 @@ class Stream:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`uniform` and :meth:`normal` draws from one counter and one hash pass.
 
-        For the hot path of a minibatch (which mode, and the noise and latents): one
+        For the hot path of minibatches (which mode, and the noise and latents): one
         hash pass costs about as much as one draw, so this is nearly twice as fast as
         two draws. The numbers differ from those of two separate draws.
+
+        Small draws are made for several counters ahead in one pass and served from
+        that block while the calls repeat the same shapes: the numbers are those of
+        one draw at a time (each is a function of its counter), at a fraction of
+        the per-call cost.
         """
-        m, n = _numel(uniform_shape), _numel(normal_shape)
-        bits = self._bits(m + -(-n // 2))
-        u = _uniform(bits[:, :m], dtype).reshape((self.batch, *uniform_shape))
-        z = _normal(bits[:, m:], n, dtype).reshape((self.batch, *normal_shape))
-        return u, z
+        what = (uniform_shape, normal_shape, dtype)
+        counter = self.counter
+        ahead = self._ahead
+        if (
+            ahead is None
+            or ahead[0] != what
+            or not 0 <= counter - ahead[1] < len(ahead[2][0])
+        ):
+            m, n = _numel(uniform_shape), _numel(normal_shape)
+            width = m + -(-n // 2)
+            # a one-off draw is made alone; a repeated one, for the counters ahead
+            repeated = ahead is not None and ahead[0] == what
+            most = _AHEAD_ENTRIES // (self.batch * width) if repeated else 1
+            count = max(1, min(_AHEAD_MAX, most))
+            bits = self._bits(width, count).reshape(-1, width)
+            lead = (self.batch, count)
+            u = _uniform(bits[:, :m], dtype).reshape(*lead, *uniform_shape)
+            z = _normal(bits[:, m:], n, dtype).reshape(*lead, *normal_shape)
+            ahead = self._ahead = (
+                what,
+                counter,
+                (u.transpose(0, 1), z.transpose(0, 1)),
+            )
+        self.counter = counter + 1
+        i = counter - ahead[1]
+        return ahead[2][0][i], ahead[2][1][i]
 
 
 def _uniform(bits: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -208,6 +242,9 @@ def _normal(bits: torch.Tensor, n: int, dtype: torch.dtype) -> torch.Tensor:
 def _numel(shape: tuple[int, ...]) -> int:
     return math.prod(shape)
 
+
+_AHEAD_MAX = 16  # counters drawn ahead by Stream.uniform_and_normal
+_AHEAD_ENTRIES = 1 << 15  # ... while a block holds at most this many hashes
 
 _INDEX_CACHE: dict[tuple[int, torch.device], torch.Tensor] = {}
 _INDEX_CACHE_SIZE = 64

@@ -151,7 +151,7 @@ class NeuralGAN(Game):
     def zero_sum(self) -> bool:  # type: ignore[override]
         return self.loss in ("standard", "wgan_clip")
 
-    @property
+    @functools.cached_property
     def generator_net(self) -> MLP:
         """``latent_dim → width^depth → data_dim``."""
         hidden = (self.width,) * self.depth
@@ -162,7 +162,7 @@ class NeuralGAN(Game):
             self.generator_output,
         )
 
-    @property
+    @functools.cached_property
     def discriminator_net(self) -> MLP:
         """``data_dim → width^depth → 1``."""
         hidden = (self.width,) * self.depth
