@@ -46,12 +46,17 @@ OUTPUTS = ("identity", "tanh")
 _LEAK = 0.2  # DCGAN's slope for LeakyReLU discriminators (Radford et al., 2016)
 
 
-def _act(name: str, a: torch.Tensor) -> torch.Tensor:
+def _act_(name: str, a: torch.Tensor) -> torch.Tensor:
+    """``σ(a)`` in place of the fresh pre-activation ``a`` (no new buffer).
+
+    Autograd allows it: the affine map before it does not keep its output, and each
+    activation's derivative is a function of its result.
+    """
     if name == "relu":
-        return torch.relu(a)
+        return torch.relu_(a)
     if name == "leaky_relu":
-        return torch.nn.functional.leaky_relu(a, _LEAK)
-    return torch.tanh(a)
+        return torch.nn.functional.leaky_relu_(a, _LEAK)
+    return torch.tanh_(a)
 
 
 def _act_backward(name: str, grad: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
@@ -191,7 +196,7 @@ class MLP:
         layers = self._layers(params)
         for w, b in layers[:-1]:
             inputs.append(h)
-            h = _act(self.activation, torch.baddbmm(b.unsqueeze(-2), h, w))
+            h = _act_(self.activation, torch.baddbmm(b.unsqueeze(-2), h, w))
         inputs.append(h)
         out = _affine(h, *layers[-1])
         if self.output == "tanh":
