@@ -457,6 +457,17 @@ def run(args: argparse.Namespace) -> int:
     for key in ("mode", "max_steps"):
         if getattr(args, key) is not None:
             env_kwargs[key] = getattr(args, key)
+    common: dict[str, Any] = {  # what both training modes take alike
+        "out_dir": args.out,
+        "seed": args.seed,
+        "progress_bar": not args.no_progress,
+        "tensorboard": args.tensorboard,
+        "env_kwargs": env_kwargs,
+        "net_arch": args.net_arch,
+        "activation": args.activation,
+        "algo_kwargs": args.algo_kwargs,
+        "device": args.device,
+    }
     try:
         if args.self_play:
             if args.opponent is not None:
@@ -466,16 +477,8 @@ def run(args: argparse.Namespace) -> int:
                 args.algo,
                 rounds=args.rounds,
                 steps_per_round=args.timesteps,
-                out_dir=args.out,
-                seed=args.seed,
                 pool_size=args.pool_size,
-                progress_bar=not args.no_progress,
-                tensorboard=args.tensorboard,
-                env_kwargs=env_kwargs,
-                net_arch=args.net_arch,
-                activation=args.activation,
-                algo_kwargs=args.algo_kwargs,
-                device=args.device,
+                **common,
             )
             print(f"generator: {result.generator}")
             print(f"discriminator: {result.discriminator}")
@@ -485,18 +488,7 @@ def run(args: argparse.Namespace) -> int:
         if args.opponent_kwargs is not None:
             env_kwargs["opponent_kwargs"] = args.opponent_kwargs
         trained = train(
-            args.env_id,
-            args.algo,
-            total_timesteps=args.timesteps,
-            out_dir=args.out,
-            seed=args.seed,
-            progress_bar=not args.no_progress,
-            tensorboard=args.tensorboard,
-            env_kwargs=env_kwargs,
-            net_arch=args.net_arch,
-            activation=args.activation,
-            algo_kwargs=args.algo_kwargs,
-            device=args.device,
+            args.env_id, args.algo, total_timesteps=args.timesteps, **common
         )
     except (ValueError, gymnasium.error.Error) as err:
         print(f"gangames train: error: {err}", file=sys.stderr)

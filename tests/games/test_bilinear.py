@@ -15,9 +15,16 @@ from gangames.errors import InvalidConfigError
 from gangames.game import Game, mixed
 from gangames.games.bilinear import Bilinear
 from gangames.random import Stream
+from tests.games import brute
 
 F64 = torch.float64
 SEEDS = [3, 14, 15, 92]
+
+
+def setup(game, seeds=SEEDS, dtype=F64):
+    """The shared :func:`tests.games.brute.setup` with this file's seeds."""
+    return brute.setup(game, seeds, dtype)
+
 
 GAMES = {
     "free-2": Bilinear(),
@@ -28,13 +35,6 @@ GAMES = {
 }
 BOXED = {k: g for k, g in GAMES.items() if g.box is not None}
 FREE = {k: g for k, g in GAMES.items() if g.box is None}
-
-
-def setup(game: Game, seeds=SEEDS, dtype=F64):
-    stream = Stream.from_seeds(seeds)
-    inst = game.sample_instance(stream.fork(1), dtype)
-    theta, phi = game.init_params(inst, stream.fork(2))
-    return inst, theta, phi
 
 
 def random_points(game: Bilinear, n: int, seed: int = 0, scale: float = 2.0):

@@ -8,10 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-import agents
 import gangames
-from agents.base import Solver, chain
-from agents.transforms import scale
 from gangames.engine import new_match
 from gangames.games.digits import DigitsGAN, digit_classifier, digits
 from gangames.random import Stream
@@ -118,29 +115,3 @@ def test_batch_equals_single_instances():
             assert torch.allclose(
                 q[k][row : row + 1].double(), q1[k].double(), rtol=1e-10
             )
-
-
-def _gda_solver(lr: float = 0.05) -> Solver:
-    rule = chain(scale(-lr), name="gda")
-    return Solver(rule, rule, "inline_gda")
-
-
-@pytest.mark.parametrize(
-    "name", [n for n in agents.names() if n != "sb3"] + ["inline_gda"]
-)
-def test_every_agent_plays_a_short_match(name):
-    solver = _gda_solver() if name == "inline_gda" else agents.make(name)
-    env = agents.env_for(
-        "gangames/DigitsGAN-v0",
-        solver,
-        batch=2,
-        max_steps=4,
-        estimate_every=2,
-        estimator={"steps": 3, "restarts": 1, "prox_outer": 2, "prox_inner": 1},
-        **SMALL,
-    )
-    infos = agents.play(env, solver, seed=0)
-    last = infos[-1]
-    finite = torch.isfinite(torch.as_tensor(last["duality_gap"]))
-    assert bool((finite | torch.as_tensor(last["diverged"])).all())
-    assert last["classes_covered"].shape == (2,)

@@ -12,9 +12,8 @@ from gangames.errors import InvalidConfigError
 from gangames.game import Game, expand_instance, mixed
 from gangames.games.gaussian_wgan import GaussianWGAN, _box_qp_min, _cubic_roots
 from gangames.random import Stream
+from tests.games.brute import F64, SEEDS, draw, minimise, setup
 
-F64 = torch.float64
-SEEDS = [3, 5, 11]
 B = len(SEEDS)
 VARIANTS = [(1, "linear"), (1, "quadratic"), (2, "linear"), (2, "quadratic")]
 IDS = [f"d{d}-{c}" for d, c in VARIANTS]
@@ -24,18 +23,6 @@ def make(dimension: int, critic: str, **kw) -> GaussianWGAN:
     return GaussianWGAN(dimension=dimension, critic=critic, clip=0.8, ridge=0.7, **kw)
 
 
-def draw(tag: int, shape: tuple[int, ...], seeds=SEEDS, scale=1.0) -> torch.Tensor:
-    """Test randomness: one fresh stream per draw."""
-    return scale * Stream.from_seeds(seeds).fork(1000 + tag).normal(shape, dtype=F64)
-
-
-def setup(game: GaussianWGAN, seeds=SEEDS, dtype=F64):
-    stream = Stream.from_seeds(seeds)
-    inst = game.sample_instance(stream.fork(1), dtype)
-    theta, phi = game.init_params(inst, stream.fork(2))
-    return inst, theta, phi
-
-
 def random_point(game: GaussianWGAN, inst, tag: int, scale: float = 1.0):
     theta = draw(tag, (game.dim("generator"),), scale=scale)
     phi = draw(tag + 1, (game.dim("discriminator"),), scale=scale)
@@ -43,33 +30,6 @@ def random_point(game: GaussianWGAN, inst, tag: int, scale: float = 1.0):
         game.project("generator", inst, theta),
         game.project("discriminator", inst, phi),
     )
-
-
-def minimise(fn, x0, to_feasible=lambda u: u, iters=500):
-    """Brute force: L-BFGS from every start row, on ``fn(to_feasible(u))``.
-
-    ``to_feasible`` maps ℝⁿ smoothly onto the (open) feasible set, so the search is
-    unconstrained; rows are independent problems (the sum separates).
-    """
-    u = x0.clone().requires_grad_(True)
-    opt = torch.optim.LBFGS(
-        [u],
-        max_iter=iters,
-        tolerance_grad=1e-13,
-        tolerance_change=1e-15,
-        history_size=50,
-        line_search_fn="strong_wolfe",
-    )
-
-    def closure():
-        opt.zero_grad()
-        loss = fn(to_feasible(u)).sum()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    with torch.no_grad():
-        return fn(to_feasible(u))
 
 
 def generator_map(game: GaussianWGAN):

@@ -8,15 +8,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import agents
 import gangames
-from agents.base import Solver, chain
-from agents.transforms import scale
 from gangames.engine import new_match
 from gangames.errors import InvalidConfigError
 from gangames.games.mixture import MixtureGAN, mixture_means
 from gangames.random import Stream
-from gangames.testing import check_game, check_rule
+from gangames.testing import check_game
 
 LOSSES = ("standard", "non_saturating", "wgan_clip", "wgan_gp")
 SMALL = {"width": 8, "minibatch": 16, "eval_size": 64, "latent_dim": 3}
@@ -240,39 +237,6 @@ def test_mixed_generator_draws_a_particle_per_sample_and_critics_average_losses(
         lifted.objectives(m.instance, same_t, same_p, data), pure, strict=True
     ):
         assert torch.allclose(a, b, rtol=1e-12)
-
-
-def _gda_solver(lr: float = 0.05) -> Solver:
-    rule = chain(scale(-lr), name="gda")
-    return Solver(rule, rule, "inline_gda")
-
-
-def test_inline_gda_honours_the_rule_contract():
-    check_rule(_gda_solver(), "gangames/MixtureGAN-v0", steps=3, **SMALL)
-
-
-def _solvers():
-    # sb3 needs a saved policy: tests/agents/test_learned.py plays it
-    return [n for n in agents.names() if n != "sb3"] + ["inline_gda"]
-
-
-@pytest.mark.parametrize("name", _solvers())
-def test_every_agent_plays_a_short_match(name):
-    solver = _gda_solver() if name == "inline_gda" else agents.make(name)
-    env = agents.env_for(
-        "gangames/MixtureGAN-v0",
-        solver,
-        batch=2,
-        max_steps=4,
-        estimate_every=2,
-        estimator={"steps": 3, "restarts": 1, "prox_outer": 2, "prox_inner": 1},
-        **SMALL,
-    )
-    infos = agents.play(env, solver, seed=0)
-    last = infos[-1]
-    finite = torch.isfinite(torch.as_tensor(last["duality_gap"]))
-    assert bool((finite | torch.as_tensor(last["diverged"])).all())
-    assert "lower bound" in last["gap_estimator"]
 
 
 def test_quality_of_a_collapsed_generator_and_in_infos():

@@ -11,9 +11,17 @@ from gangames.errors import InvalidConfigError
 from gangames.game import Game, mixed
 from gangames.games.quadratic import NoNashQuadratic, Quadratic
 from gangames.random import Stream
+from tests.games import brute
 
 F64 = torch.float64
 SEEDS = [3, 14, 15, 92]
+
+
+def setup(game, seeds=SEEDS, dtype=F64):
+    """The shared :func:`tests.games.brute.setup` with this file's seeds."""
+    return brute.setup(game, seeds, dtype)
+
+
 B = len(SEEDS)
 
 T2 = {
@@ -26,13 +34,6 @@ GAMES = {
     **{f"T2-{k}": g for k, g in T2.items()},
     **{f"T4-{k}": g for k, g in T4.items()},
 }
-
-
-def setup(game: Game, seeds=SEEDS, dtype=F64):
-    stream = Stream.from_seeds(seeds)
-    inst = game.sample_instance(stream.fork(1), dtype)
-    theta, phi = game.init_params(inst, stream.fork(2))
-    return inst, theta, phi
 
 
 def rand(shape, seed, scale=1.5):
