@@ -17,9 +17,9 @@ weights and biases ``U(−1/√fan_in, 1/√fan_in)``.
 :meth:`MLP.trace` and :meth:`MLP.vjp` are the forward pass that keeps each layer's
 input and the hand-written reverse pass over it (vector–Jacobian products for the
 parameters, the input or both, as batched products): what a GAN's gradient step needs
-without building an autograd graph. ``NeuralGAN`` uses them for its observations
-(about a third faster than autograd at one instance, ``benchmarks/bench_neural.py``);
-the tests check them against autograd.
+without building an autograd graph. ``NeuralGAN`` uses them for its observations:
+about 0.6× autograd's time for ``V`` and both gradients at one instance
+(``benchmarks/bench_neural.py``); the tests check them against autograd.
 
 :meth:`MLP.value_and_input_grad` returns a scalar network's output together with its
 gradient with respect to the input, computed by an explicit backward recursion of

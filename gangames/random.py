@@ -92,8 +92,10 @@ class Stream:
             )
         self.keys = keys
         self.counter = counter
-        self._hashed: torch.Tensor | None = None  # mix(key·golden), made on first draw
-        # draws of the counters ahead, made in one pass: (what, first counter, blocks)
+        # Caches of the keys below: mix(key·golden), made on the first draw, and the
+        # draws of the counters ahead made in one pass: (what, first counter, blocks).
+        self._cached_for: torch.Tensor | None = None
+        self._hashed = keys
         self._ahead: tuple[tuple, int, tuple[torch.Tensor, torch.Tensor]] | None = None
 
     @classmethod
@@ -132,6 +134,13 @@ class Stream:
         """The sub-stream of the selected rows, at the same counter."""
         return Stream(self.keys[rows], self.counter)
 
+    def _check_caches(self) -> None:
+        """(Re)build the caches if they are not of the current ``keys``."""
+        if self._cached_for is not self.keys:
+            self._cached_for = self.keys
+            self._hashed = _mix(self.keys * _GOLDEN)[:, None]
+            self._ahead = None
+
     def _bits(self, numel: int, counters: int = 1) -> torch.Tensor:
         """``(B, numel)`` hashes of ``(key_b, counter, index)``; consumes one counter.
 
@@ -143,8 +152,7 @@ class Stream:
         """
         counter = self.counter
         self.counter += counters
-        if self._hashed is None:
-            self._hashed = _mix(self.keys * _GOLDEN)[:, None]
+        self._check_caches()
         index = _index_hash(numel, self.device)
         if counters == 1:
             return _mix(self._hashed + (index + _signed(counter * _TAG)))
@@ -197,6 +205,7 @@ class Stream:
         """
         what = (uniform_shape, normal_shape, dtype)
         counter = self.counter
+        self._check_caches()
         ahead = self._ahead
         if (
             ahead is None
