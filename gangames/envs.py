@@ -808,7 +808,9 @@ class GameAECEnv(_Common, AECEnv):
     The first mover (``first``, the generator by default) moves; its update is
     applied at once, and the other seat then observes the new point and moves. A round
     is both moves; rewards are given at the end of each round (zero after the first
-    move), so the cumulative rewards match the parallel env's.
+    move), so the cumulative rewards match the parallel env's. In stochastic games the
+    first mover's next observation is made (and charged) at the end of the round, as
+    the parallel env makes both: its minibatch value is the round's realized payoff.
     """
 
     def __init__(self, game: Game, config: EnvConfig | None = None) -> None:
