@@ -440,7 +440,7 @@ class _Session:
         own, opp = (s.theta, s.phi) if seat == "generator" else (s.phi, s.theta)
         grad, opp_grad, value = m.oracle.observe(seat, s.theta, s.phi)
         self._realized = (self._version, value)
-        obs = self._pack(seat, own, opp, grad, opp_grad, value)
+        obs = self._pack(own, opp, grad, opp_grad, self._columns(value))
         self._obs_cache[seat] = (self._version, obs)
         return obs
 
@@ -452,28 +452,34 @@ class _Session:
         self._realized = (self._version, value)
         if not m.game.stochastic and m.game.gradient_noise == 0.0:
             self._exact = (self._version, (value, g_gen, g_dis))
+        columns = self._columns(value)  # the same for both seats
         out: dict[Seat, dict[str, torch.Tensor]] = {
-            "generator": self._pack("generator", s.theta, s.phi, g_gen, g_dis, value),
-            "discriminator": self._pack(
-                "discriminator", s.phi, s.theta, g_dis, g_gen, value
-            ),
+            "generator": self._pack(s.theta, s.phi, g_gen, g_dis, columns),
+            "discriminator": self._pack(s.phi, s.theta, g_dis, g_gen, columns),
         }
         for seat, obs in out.items():
             self._obs_cache[seat] = (self._version, obs)
         return out
 
-    def _pack(
-        self, seat: Seat, own, opp, grad, opp_grad, value
-    ) -> dict[str, torch.Tensor]:
+    def _columns(self, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The observation's ``value`` and ``progress`` columns ``(B, 1)``."""
         m = self.require_match()
+        dtype = m.state.theta.dtype
+        value = value[:, None].to(dtype)
         progress = torch.full_like(value, m.state.step / self.config.max_steps)
+        return value, progress
+
+    @staticmethod
+    def _pack(
+        own, opp, grad, opp_grad, columns: tuple[torch.Tensor, torch.Tensor]
+    ) -> dict[str, torch.Tensor]:
         return {
             "own": own,
             "opponent": opp,
             "gradient": grad.to(own.dtype),
             "opponent_gradient": opp_grad.to(own.dtype),
-            "value": value[:, None].to(own.dtype),
-            "progress": progress[:, None].to(own.dtype),
+            "value": columns[0],
+            "progress": columns[1],
         }
 
     def realized_value(self) -> torch.Tensor | None:
