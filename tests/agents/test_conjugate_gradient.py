@@ -26,6 +26,7 @@ from agents.conjugate_gradient import (
 from gangames.errors import InvalidConfigError
 from gangames.game import ParamLayout
 from gangames.testing import check_rule
+from tests.agents.scaffold import distances, make_env
 
 F64 = torch.float64
 
@@ -236,11 +237,8 @@ def test_bad_hyperparameters_are_refused_with_a_clear_error():
 
 
 def _distances(game: str, steps: int, solver, **options) -> torch.Tensor:
-    env = gangames.make(
-        game, max_steps=steps, dtype="float64", tensor=True, batch=3, **options
-    )
-    infos = agents.play(env, solver, seed=0)
-    return torch.stack([torch.as_tensor(i["distance"]) for i in infos])
+    env = make_env(game, steps, batch=3, **options)
+    return distances(agents.play(env, solver, seed=0))
 
 
 @pytest.mark.parametrize("rule", BETA_RULES)

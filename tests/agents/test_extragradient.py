@@ -15,29 +15,10 @@ import pytest
 import torch
 
 import agents
-import gangames
 from gangames.testing import check_rule
+from tests.agents.scaffold import distances, make_env, start
 
 F64 = torch.float64
-
-
-def _env(game_id: str, steps: int, **options):
-    return gangames.make(
-        game_id, max_steps=steps, dtype="float64", tensor=True, **options
-    )
-
-
-def _start(theta: list[float], phi: list[float]) -> dict:
-    return {
-        "params": {
-            "generator": torch.tensor(theta, dtype=F64),
-            "discriminator": torch.tensor(phi, dtype=F64),
-        }
-    }
-
-
-def _distances(infos: list[dict]) -> torch.Tensor:
-    return torch.stack([torch.as_tensor(i["distance"]) for i in infos])
 
 
 @pytest.mark.parametrize(
@@ -73,9 +54,9 @@ def test_extragradient_plays_the_sequential_env_too():
 def test_extragradient_first_step_is_the_closed_form():
     # V = aθφ: F(z) = Mz, M = [[0, a], [−a, 0]]; z⁺ = z − ηM(z − ηMz).
     eta = 0.3
-    env = _env("gangames/Bilinear-v0", 1, dimension=1)
+    env = make_env("gangames/Bilinear-v0", 1, dimension=1)
     agents.play(
-        env, agents.make("extragradient", lr=eta), seed=0, options=_start([0.7], [-1.2])
+        env, agents.make("extragradient", lr=eta), seed=0, options=start([0.7], [-1.2])
     )
     a = float(env.match.instance["A"][0, 0, 0])
     m = np.array([[0.0, a], [-a, 0.0]])
@@ -89,9 +70,9 @@ def test_extragradient_two_timescale_and_projected_first_step():
     # Box [−b, b]: z̃ = Π(z − DF(z)), z⁺ = Π(z − DF(z̃)), D = diag(η_θ, η_φ).
     b, eta_t, eta_p = 0.5, 0.4, 1.0
     theta, phi = 0.45, -0.3
-    env = _env("gangames/Bilinear-v0", 1, dimension=1, box=b)
+    env = make_env("gangames/Bilinear-v0", 1, dimension=1, box=b)
     solver = agents.make("extragradient", lr=eta_t, lr_discriminator=eta_p)
-    agents.play(env, solver, seed=0, options=_start([theta], [phi]))
+    agents.play(env, solver, seed=0, options=start([theta], [phi]))
     a = float(env.match.instance["A"][0, 0, 0])
 
     def clip(x: float) -> float:
@@ -108,9 +89,9 @@ def test_extragradient_two_timescale_and_projected_first_step():
 def test_optimistic_gda_first_two_steps():
     # z1 = z0 − ηMz0 (F(z⁻) = F(z) at the start); z2 = z1 − 2ηMz1 + ηMz0.
     eta = 0.2
-    env = _env("gangames/Bilinear-v0", 2, dimension=1)
+    env = make_env("gangames/Bilinear-v0", 2, dimension=1)
     agents.play(
-        env, agents.make("optimistic_gda", lr=eta), seed=0, options=_start([1.0], [0.5])
+        env, agents.make("optimistic_gda", lr=eta), seed=0, options=start([1.0], [0.5])
     )
     a = float(env.match.instance["A"][0, 0, 0])
     m = np.array([[0.0, a], [-a, 0.0]])
@@ -122,7 +103,7 @@ def test_optimistic_gda_first_two_steps():
 
 
 def test_extragradient_costs_two_gradients_a_seat_four_a_round():
-    env = _env("gangames/Bilinear-v0", 7)
+    env = make_env("gangames/Bilinear-v0", 7)
     infos = agents.play(env, agents.make("extragradient"), seed=0)
     for seat in ("generator", "discriminator"):
         assert infos[-1]["oracle_calls"][seat] - infos[0]["oracle_calls"][seat] == 14.0
@@ -134,8 +115,8 @@ def test_extragradient_costs_two_gradients_a_seat_four_a_round():
 def test_extragradient_converges_on_bilinear_at_the_predicted_rate():
     # |1 − iη + (iη)²| = √(1 − η² + η⁴) per step (§8 T1).
     eta, steps = 0.5, 50
-    env = _env("gangames/Bilinear-v0", steps, batch=3, dimension=3)
-    d = _distances(agents.play(env, agents.make("extragradient", lr=eta), seed=0))
+    env = make_env("gangames/Bilinear-v0", steps, batch=3, dimension=3)
+    d = distances(agents.play(env, agents.make("extragradient", lr=eta), seed=0))
     t = torch.arange(steps + 1, dtype=F64)[:, None]
     rate = math.sqrt(1 - eta**2 + eta**4)
     assert rate < 1
@@ -146,10 +127,10 @@ def test_extragradient_converges_on_ill_conditioned_bilinear_within_the_band():
     # σ ∈ [1/κ, 1] and ησ < 1/√2: per-step contraction in [√f(1), √f(1/κ)],
     # f(σ) = 1 − η²σ² + η⁴σ⁴ (decreasing in σ there).
     eta, kappa, steps = 0.5, 3.0, 120
-    env = _env(
+    env = make_env(
         "gangames/Bilinear-v0", steps, batch=2, dimension=3, condition_number=kappa
     )
-    d = _distances(agents.play(env, agents.make("extragradient", lr=eta), seed=2))
+    d = distances(agents.play(env, agents.make("extragradient", lr=eta), seed=2))
 
     def f(s: float) -> float:
         return 1 - (eta * s) ** 2 + (eta * s) ** 4
@@ -164,8 +145,8 @@ def test_optimistic_gda_converges_on_bilinear_as_its_scalar_recursion():
     # Per eigenvalue λ = i of M: x_{n+1} = (1 − 2ηλ)x_n + ηλx_{n−1}, x_1 = (1 − ηλ)x_0,
     # so ‖z_n‖ = |x_n|‖z_0‖; the rate is the larger root of r² − (1 − 2ηλ)r − ηλ.
     eta, steps = 0.3, 80
-    env = _env("gangames/Bilinear-v0", steps, batch=3, dimension=2)
-    d = _distances(agents.play(env, agents.make("optimistic_gda", lr=eta), seed=0))
+    env = make_env("gangames/Bilinear-v0", steps, batch=3, dimension=2)
+    d = distances(agents.play(env, agents.make("optimistic_gda", lr=eta), seed=0))
     lam = 1j
     x = [1.0 + 0j, 1 - eta * lam]
     for _ in range(steps - 1):
@@ -182,8 +163,8 @@ def test_gradient_descent_ascent_diverges_where_they_converge():
     eta, steps = 0.3, 30
     out = {}
     for name in ("gda", "extragradient", "optimistic_gda"):
-        env = _env("gangames/Bilinear-v0", steps, batch=2, dimension=2)
-        d = _distances(agents.play(env, agents.make(name, lr=eta), seed=4))
+        env = make_env("gangames/Bilinear-v0", steps, batch=2, dimension=2)
+        d = distances(agents.play(env, agents.make(name, lr=eta), seed=4))
         out[name] = d[-1] / d[0]
     assert (out["gda"] > 1).all()
     assert (out["extragradient"] < 1).all() and (out["optimistic_gda"] < 1).all()

@@ -10,7 +10,7 @@ import torch
 
 import agents
 import gangames
-from agents.base import Observation, Solver, chain
+from agents.base import Solver, chain
 from agents.forward_backward import fbf, fbf_rule, sample_schedule, srfb, srfb_rule
 from agents.transforms import (
     project_ball,
@@ -24,25 +24,9 @@ from gangames.games.bilinear import Bilinear
 from gangames.oracle import Oracle
 from gangames.random import Stream
 from gangames.testing import check_rule
+from tests.agents.scaffold import observation, series
 
 F64 = torch.float64
-
-
-def _series(infos, key):
-    return np.array([np.asarray(i[key]) for i in infos])
-
-
-def _obs(own, opponent, gradient, opponent_gradient, step=0):
-    b = own.shape[0]
-    return Observation(
-        own=own,
-        opponent=opponent,
-        gradient=gradient,
-        opponent_gradient=opponent_gradient,
-        value=torch.zeros(b, dtype=own.dtype),
-        progress=torch.zeros(b, dtype=own.dtype),
-        step=step,
-    )
 
 
 def _scalar_bilinear(batch=1, noise=0.0):
@@ -160,23 +144,25 @@ def test_srfb_relaxation_and_projection_by_hand():
     gen = oracle.view("generator")
     state = rule.init(_t(0.4), Stream.from_seeds([0]))
     # k = 0: x̄₀ = x₀ = 0.4, x₁ = Π(0.4 − 0.1·0.3) = 0.37.
-    delta, state = rule.update(_obs(_t(0.4), _t(0.3), _t(0.3), _t(-0.4)), state, gen)
+    delta, state = rule.update(
+        observation(_t(0.4), _t(0.3), _t(0.3), _t(-0.4)), state, gen
+    )
     torch.testing.assert_close(delta, _t(-0.03))
     # k = 1: x̄₁ = 0.5·0.37 + 0.5·0.4 = 0.385, x₂ = 0.385 − 0.1·0.6 = 0.325.
     delta, state = rule.update(
-        _obs(_t(0.37), _t(0.6), _t(0.6), _t(-0.37), step=1), state, gen
+        observation(_t(0.37), _t(0.6), _t(0.6), _t(-0.37), step=1), state, gen
     )
     torch.testing.assert_close(delta, _t(0.325 - 0.37))
     # k = 2: x̄₂ = 0.5·0.325 + 0.5·0.385 = 0.355, 0.355 + 0.5 = 0.855 → box → 0.5.
     delta, state = rule.update(
-        _obs(_t(0.325), _t(-5.0), _t(-5.0), _t(-0.325), step=2), state, gen
+        observation(_t(0.325), _t(-5.0), _t(-5.0), _t(-0.325), step=2), state, gen
     )
     torch.testing.assert_close(delta, _t(0.5 - 0.325))
     torch.testing.assert_close(state[2].bar, _t(0.355))
     # The critic minimises −xy: its gradient is −x, so y₁ = 0.3 + 0.1·0.4.
     d_rule = srfb_rule(0.1, relaxation=0.5)
     d_delta, _ = d_rule.update(
-        _obs(_t(0.3), _t(0.4), _t(-0.4), _t(0.3)),
+        observation(_t(0.3), _t(0.4), _t(-0.4), _t(0.3)),
         d_rule.init(_t(0.3), Stream.from_seeds([1])),
         oracle.view("discriminator"),
     )
@@ -189,12 +175,12 @@ def test_fbf_correction_by_hand():
     rule = fbf_rule(0.1)
     before = oracle.ledger.costs()
     d_gen, _ = rule.update(
-        _obs(_t(0.5), _t(0.25), _t(0.25), _t(-0.5)),
+        observation(_t(0.5), _t(0.25), _t(0.25), _t(-0.5)),
         rule.init(_t(0.5), Stream.from_seeds([0])),
         oracle.view("generator"),
     )
     d_dis, _ = rule.update(
-        _obs(_t(0.25), _t(0.5), _t(-0.5), _t(0.25)),
+        observation(_t(0.25), _t(0.5), _t(-0.5), _t(0.25)),
         rule.init(_t(0.25), Stream.from_seeds([1])),
         oracle.view("discriminator"),
     )
@@ -210,7 +196,7 @@ def test_fbf_extrapolation_uses_the_projection():
     oracle = _scalar_bilinear()
     rule = fbf_rule(0.1, projection_kind="box", radius=0.45)
     d_gen, _ = rule.update(
-        _obs(_t(0.5), _t(0.25), _t(0.25), _t(-0.5)),
+        observation(_t(0.5), _t(0.25), _t(0.25), _t(-0.5)),
         rule.init(_t(0.5), Stream.from_seeds([0])),
         oracle.view("generator"),
     )
@@ -225,7 +211,7 @@ def test_averaging_divides_the_gradient_variance_by_the_sample_count():
     g, g_opp, _ = oracle.observe("generator", x, y)
     rule = srfb_rule(lr, relaxation=0.0, samples=s)
     delta, _ = rule.update(
-        _obs(x, y, g, g_opp),
+        observation(x, y, g, g_opp),
         rule.init(x, Stream.from_seeds([0])),
         oracle.view("generator"),
     )
@@ -239,7 +225,7 @@ def test_averaging_divides_the_gradient_variance_by_the_sample_count():
 
 def _play(solver, steps, **options):
     env = gangames.make("gangames/Bilinear-v0", batch=4, max_steps=steps, **options)
-    return _series(agents.play(env, solver, seed=0), "distance")
+    return series(agents.play(env, solver, seed=0), "distance")
 
 
 def test_box_bilinear_srfb_last_iterate_converges_projected_gda_does_not():

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
 import agents
 import gangames
-from agents.base import Observation
 from agents.langevin import langevin, langevin_rule, mirror_gan, mirror_gan_rule
 from gangames.errors import InvalidConfigError
 from gangames.game import mixed
@@ -19,25 +17,9 @@ from gangames.games.nonrealizable import NonRealizableGAN
 from gangames.oracle import Oracle
 from gangames.random import Stream
 from gangames.testing import check_rule
+from tests.agents.scaffold import observation, series
 
 F64 = torch.float64
-
-
-def _gaps(infos, key="duality_gap"):
-    return np.array([np.asarray(i[key]) for i in infos])
-
-
-def _obs(own, opponent, gradient, opponent_gradient, step=0):
-    b = own.shape[0]
-    return Observation(
-        own=own,
-        opponent=opponent,
-        gradient=gradient,
-        opponent_gradient=opponent_gradient,
-        value=torch.zeros(b, dtype=own.dtype),
-        progress=torch.zeros(b, dtype=own.dtype),
-        step=step,
-    )
 
 
 # ---- the update-rule contract -----------------------------------------------------
@@ -115,7 +97,7 @@ def test_langevin_drift_is_the_particle_mean_field_gradient():
     rule = langevin_rule(lr, temperature=0.0)
     state = rule.init(theta, Stream.from_seeds([1]))
     delta, _ = rule.update(
-        _obs(theta, phi, own_grad, opp_grad), state, oracle.view("generator")
+        observation(theta, phi, own_grad, opp_grad), state, oracle.view("generator")
     )
     # ∂/∂θ cos(θ − φ) = −sin(θ − φ); the generator descends.
     want = [-lr * sum(-math.sin(t - p) for p in (0.3, 2.5)) / 2 for t in (0.0, 1.0)]
@@ -123,7 +105,7 @@ def test_langevin_drift_is_the_particle_mean_field_gradient():
     # The critic ascends with the same 1/K mean (its loss is −V).
     rule_d = langevin_rule(lr, temperature=0.0)
     delta_d, _ = rule_d.update(
-        _obs(phi, theta, opp_grad, own_grad),
+        observation(phi, theta, opp_grad, own_grad),
         rule_d.init(phi, Stream.from_seeds([2])),
         oracle.view("discriminator"),
     )
@@ -141,7 +123,7 @@ def test_langevin_prior_drift_and_noise_variance():
     state = rule.init(own, Stream.from_seeds([7]))
     zeros = torch.zeros_like(own)
     delta, state = rule.update(
-        _obs(own, zeros, zeros, zeros), state, oracle.view("generator")
+        observation(own, zeros, zeros, zeros), state, oracle.view("generator")
     )
     mean = -lr * tau / sigma0**2 * 1.5
     std = math.sqrt(2 * lr * tau)
@@ -149,7 +131,7 @@ def test_langevin_prior_drift_and_noise_variance():
     assert abs(delta.std().item() / std - 1) < 0.02
     # Fresh noise at the next step (the stream advances), same law.
     delta2, _ = rule.update(
-        _obs(own, zeros, zeros, zeros, step=1), state, oracle.view("generator")
+        observation(own, zeros, zeros, zeros, step=1), state, oracle.view("generator")
     )
     assert abs(torch.corrcoef(torch.stack([delta[0], delta2[0]]))[0, 1].item()) < 0.03
 
@@ -173,7 +155,7 @@ def test_mirror_gan_chain_by_hand():
     rule = mirror_gan_rule(lr, noise=0.0, chain_length=k, beta=beta)
     before = oracle.ledger.cost("generator")
     delta, _ = rule.update(
-        _obs(theta, phi, own_grad, opp_grad),
+        observation(theta, phi, own_grad, opp_grad),
         rule.init(theta, Stream.from_seeds([3])),
         oracle.view("generator"),
     )
@@ -189,7 +171,7 @@ def test_langevin_reaches_the_mixed_equilibrium_of_the_nonrealizable_gan():
     env = gangames.make(
         "gangames/NonRealizableGAN-v0", particles=64, batch=4, max_steps=400
     )
-    gaps = _gaps(agents.play(env, langevin(lr=0.05, temperature=1e-3), seed=0))
+    gaps = series(agents.play(env, langevin(lr=0.05, temperature=1e-3), seed=0))
     assert (gaps[0] > 0.5).all()  # starts far: the test can fail
     assert (gaps[-1] < 0.05).all(), gaps[-1]
     assert (gaps[-50:].mean(axis=0) < 0.05).all()
@@ -199,7 +181,7 @@ def test_mirror_gan_stays_pure_so_its_gap_stays_above_three_eighths():
     """T5: the minimum pure Nash gap is 3/(8γ); Mirror-GAN plays pure strategies."""
     env = gangames.make("gangames/NonRealizableGAN-v0", batch=4, max_steps=60)
     infos = agents.play(env, mirror_gan(lr=0.05, noise=0.05), seed=0)
-    gaps = _gaps(infos)
+    gaps = series(infos)
     assert gaps.min() >= 3 / 8 - 1e-6
 
 
@@ -216,7 +198,7 @@ def test_circle_pursuit_particle_gda_collapses_and_langevin_spreads():
             "gangames/CirclePursuit-v0", particles=k, batch=8, max_steps=steps
         )
         solver = langevin(lr=0.5, temperature=temperature)
-        return _gaps(agents.play(env, solver, seed=1))[-50:].mean()
+        return series(agents.play(env, solver, seed=1))[-50:].mean()
 
     gda, lang = late_ni(0.0), late_ni(0.3)
     assert gda > 1.5, gda  # the clouds have (nearly) collapsed to points
