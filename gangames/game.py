@@ -48,6 +48,7 @@ O(K) network passes instead of K²).
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 from collections.abc import Mapping
@@ -142,8 +143,12 @@ def expand_instance(instance: Instance, repeats: int) -> Instance:
 
 
 @dataclass(frozen=True)
-class Game:
+class Game(abc.ABC):
     """Base class of every game; subclasses are frozen dataclasses of their config.
+
+    A subclass defines the three abstract methods (:meth:`layouts`,
+    :meth:`init_params`, :meth:`value`); one that lacks any cannot be instantiated
+    (``TypeError`` naming the missing methods).
 
     Class attributes a subclass may override:
         stochastic: whether gradient queries draw minibatches (:meth:`sample_data`).
@@ -171,16 +176,17 @@ class Game:
     gradient_noise: ClassVar[float] = 0.0
 
     # ---- required ---------------------------------------------------------------
+    @abc.abstractmethod
     def layouts(self) -> dict[Seat, ParamLayout]:
         """Parameter layout of each seat."""
-        raise NotImplementedError(f"{type(self).__name__} must define layouts()")
 
+    @abc.abstractmethod
     def init_params(
         self, instance: Instance, stream: Stream
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Initial ``(θ, φ)``, shapes ``(B, d_G)`` and ``(B, d_D)``, in the instance's dtype."""
-        raise NotImplementedError(f"{type(self).__name__} must define init_params()")
 
+    @abc.abstractmethod
     def value(
         self,
         instance: Instance,
@@ -189,7 +195,6 @@ class Game:
         data: Instance | None = None,
     ) -> torch.Tensor:
         """``V(θ, φ)`` per instance, shape ``(B,)`` (a minibatch estimate if ``data`` is given)."""
-        raise NotImplementedError(f"{type(self).__name__} must define value()")
 
     # ---- optional ---------------------------------------------------------------
     def dim(self, seat: Seat) -> int:

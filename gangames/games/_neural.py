@@ -48,6 +48,7 @@ averaged). This is an unbiased minibatch estimate of the lifted objectives
 
 from __future__ import annotations
 
+import abc
 import functools
 import math
 from dataclasses import dataclass
@@ -180,6 +181,7 @@ class NeuralGAN(Game):
         }
 
     # ---- data ------------------------------------------------------------------------
+    @abc.abstractmethod
     def real_samples(
         self,
         instance: Instance,
@@ -191,14 +193,13 @@ class NeuralGAN(Game):
         """Real samples ``(B, n, data_dim)`` from uniforms and normals.
 
         ``u`` ``(B, n)`` are float64 uniforms, ``noise`` ``(B, n, real_noise_dim)``
-        standard normals (the subclass decides what they pick). ``held_out=True`` draws the evaluation set (from a held-out split where the
-        data set is finite).
+        standard normals (the subclass decides what they pick). ``held_out=True``
+        draws the evaluation set (from a held-out split where the data set is finite).
         """
-        raise NotImplementedError(f"{type(self).__name__} must define real_samples()")
 
+    @abc.abstractmethod
     def data_instance(self, stream: Stream, dtype: torch.dtype) -> Instance:
         """The data-set part of an instance (e.g. mixture means)."""
-        raise NotImplementedError(f"{type(self).__name__} must define data_instance()")
 
     def _draw(
         self, instance: Instance, stream: Stream, n: int, held_out: bool = False
