@@ -29,6 +29,14 @@ def _plt() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: Path) -> Path:
+    """Lay out, write (reproducible PNG metadata) and close ``fig``."""
+    fig.tight_layout()
+    fig.savefig(path, **_SAVE)
+    plt.close(fig)
+    return path
+
+
 def _safe(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
 
@@ -79,11 +87,7 @@ def gap_curves(
         ax.set_ylabel("duality gap (IQM, 95 % CI)")
         ax.set_title(g)
         ax.legend(fontsize=7, ncol=2)
-        fig.tight_layout()
-        path = folder / f"gap_{_safe(g)}.png"
-        fig.savefig(path, **_SAVE)
-        plt.close(fig)
-        out.append(path)
+        out.append(_save(plt, fig, folder / f"gap_{_safe(g)}.png"))
     return out
 
 
@@ -124,11 +128,7 @@ def cross_play_heatmaps(crosses: list[Any], folder: Path) -> list[Path]:
                     )
             fig.colorbar(im, ax=ax, label=label)
         fig.suptitle(f"cross-play: {cp.game}")
-        fig.tight_layout()
-        path = folder / f"cross_play_{_safe(cp.game)}.png"
-        fig.savefig(path, **_SAVE)
-        plt.close(fig)
-        out.append(path)
+        out.append(_save(plt, fig, folder / f"cross_play_{_safe(cp.game)}.png"))
     return out
 
 
@@ -143,11 +143,7 @@ def performance_profile(
     ax.set_xlabel("τ: log10(final gap / initial gap)")
     ax.set_ylabel("fraction of runs with score ≤ τ")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    path = folder / "performance_profile.png"
-    fig.savefig(path, **_SAVE)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, folder / "performance_profile.png")
 
 
 def samples(results: Any, folder: Path) -> list[Path]:
@@ -203,9 +199,5 @@ def samples(results: Any, folder: Path) -> list[Path]:
         for ax, (name, img) in zip(axes.ravel(), frames, strict=False):
             ax.imshow(img)
             ax.set_title(name, fontsize=8)
-        fig.tight_layout()
-        path = folder / f"samples_{_safe(g.label)}.png"
-        fig.savefig(path, **_SAVE)
-        plt.close(fig)
-        out.append(path)
+        out.append(_save(plt, fig, folder / f"samples_{_safe(g.label)}.png"))
     return out
