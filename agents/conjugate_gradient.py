@@ -37,6 +37,7 @@ from typing import NamedTuple
 import torch
 
 from agents.base import Observation, Solver, Transform, chain
+from agents.linalg import safe_div
 from agents.transforms import (
     Schedule,
     constant,
@@ -77,12 +78,6 @@ SCHEDULES = ("constant", "inverse_sqrt", "two_timescale")
 _HZ_MU = 2.0  # Hager & Zhang (2005), μ = 2 in β^HZ
 
 
-def _ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
-    """``num / den`` where ``den ≠ 0``, else 0 (restart) — no host branch."""
-    nonzero = den != 0
-    return torch.where(nonzero, num / torch.where(nonzero, den, 1.0), 0.0)
-
-
 def conjugate_beta(
     rule: str,
     gradient: torch.Tensor,
@@ -103,6 +98,8 @@ def conjugate_beta(
     Returns:
         β, shape ``(B, L)``; 0 where a denominator is 0.
     """
+    if rule not in BETA_RULES:
+        raise InvalidConfigError(f"beta must be one of {BETA_RULES}, got {rule!r}")
     g, d = gradient, previous_direction
     y = g - previous_gradient
     sizes = list(sizes)
@@ -114,27 +111,24 @@ def conjugate_beta(
         parts = torch.split(a * b, sizes, dim=-1)
         return torch.stack([p.sum(dim=-1) for p in parts], dim=-1)
 
+    # Only the ratios the rule needs (FR and PRP share ‖g_{n−1}‖², HS and DY dᵀy).
     if rule in ("fletcher_reeves", "polak_ribiere", "fr_prp"):
         old = dot(previous_gradient, previous_gradient)
-        fr = _ratio(dot(g, g), old)
-        prp = _ratio(dot(g, y), old)
         if rule == "fletcher_reeves":
-            return fr
+            return safe_div(dot(g, g), old)
+        prp = safe_div(dot(g, y), old)
         if rule == "polak_ribiere":
             return prp
-        return torch.minimum(fr, prp).clamp(min=0.0)
+        return torch.minimum(safe_div(dot(g, g), old), prp).clamp(min=0.0)
     dy = dot(d, y)
-    hs = _ratio(dot(g, y), dy)
+    if rule == "dai_yuan":
+        return safe_div(dot(g, g), dy)
+    hs = safe_div(dot(g, y), dy)
     if rule == "hestenes_stiefel":
         return hs
     if rule == "hager_zhang":
-        return hs - _HZ_MU * _ratio(dot(y, y) * dot(g, d), dy * dy)
-    dai = _ratio(dot(g, g), dy)
-    if rule == "dai_yuan":
-        return dai
-    if rule == "hs_dy":
-        return torch.minimum(hs, dai).clamp(min=0.0)
-    raise InvalidConfigError(f"beta must be one of {BETA_RULES}, got {rule!r}")
+        return hs - _HZ_MU * safe_div(dot(y, y) * dot(g, d), dy * dy)
+    return torch.minimum(hs, safe_div(dot(g, g), dy)).clamp(min=0.0)  # hs_dy
 
 
 class ConjugateState(NamedTuple):
@@ -165,6 +159,8 @@ def conjugate_direction(
         per_layer: β per parameter tensor of the seat's layout (else one β per
             instance over the flat vector).
     """
+    if beta not in BETA_RULES:
+        raise InvalidConfigError(f"beta must be one of {BETA_RULES}, got {beta!r}")
     lo, hi = bounds
 
     def init(params: torch.Tensor, stream: Stream) -> ConjugateState:
@@ -177,20 +173,17 @@ def conjugate_direction(
         obs: Observation,
         oracle: SeatOracle,
     ) -> tuple[torch.Tensor, ConjugateState]:
+        layout = oracle.layout
         if state.steps == 0:
-            # Segment ids built once on the host and moved: repeat_interleave on a
-            # device tensor would synchronise every step.
-            layout = oracle.layout
-            if per_layer:
-                ids = layout.segment_ids("cpu")
-            else:
-                ids = torch.zeros(layout.size, dtype=torch.long)
-            ids = ids.to(updates.device)
+            ids = (
+                layout.segment_ids(updates.device)
+                if per_layer
+                else torch.zeros(layout.size, dtype=torch.long, device=updates.device)
+            )
             return -updates, ConjugateState(updates, -updates, ids, 1)
         segments = state.segments
         assert segments is not None  # set at step 0 (a Python None check, no sync)
-        layout = oracle.layout
-        sizes = [math.prod(s) for _, s in layout.shapes] if per_layer else [layout.size]
+        sizes = list(layout.sizes) if per_layer else [layout.size]
         b = conjugate_beta(beta, updates, state.gradient, state.direction, sizes)
         gamma = coefficient * b.clamp(lo, hi)
         direction = -updates + gamma[:, segments] * state.direction
@@ -259,8 +252,6 @@ def conjugate_gradient(
           Journal of Optimization 2, 2006 (the β rules and hybrids).
     """
     steps = seat_steps(lr, lr_generator, lr_discriminator)
-    if beta not in BETA_RULES:
-        raise InvalidConfigError(f"beta must be one of {BETA_RULES}, got {beta!r}")
     if schedule not in SCHEDULES:
         raise InvalidConfigError(
             f"schedule must be one of {SCHEDULES}, got {schedule!r}"

@@ -48,6 +48,7 @@ __all__ = [
     "conjugate_gradient_solve",
     "neumann_solve",
     "normal_equations_solve",
+    "safe_div",
 ]
 
 MatVec = Callable[[torch.Tensor], torch.Tensor]
@@ -72,7 +73,7 @@ def _dot(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (x * y).sum(dim=-1, keepdim=True)
 
 
-def _safe_div(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
+def safe_div(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
     """``num / den`` where ``den ≠ 0``, else 0 (no host sync, no NaN)."""
     nonzero = den != 0
     return torch.where(nonzero, num / torch.where(nonzero, den, 1.0), 0.0)
@@ -139,11 +140,11 @@ def conjugate_gradient_solve(
     rr = _dot(r, r)
     for _ in range(iterations):
         mp = op(p)
-        alpha = _safe_div(rr, _dot(p, mp))
+        alpha = safe_div(rr, _dot(p, mp))
         x = x + alpha * p
         r = r - alpha * mp
         rr_new = _dot(r, r)
-        p = r + _safe_div(rr_new, rr) * p
+        p = r + safe_div(rr_new, rr) * p
         rr = rr_new
     return x
 

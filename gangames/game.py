@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -113,11 +114,10 @@ class ParamLayout:
     def unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
         """Views of ``flat`` ``(..., d)`` as named tensors ``(..., *shape)``."""
         lead = flat.shape[:-1]
-        sizes = [math.prod(shape) for _, shape in self.shapes]
         return {
             name: part.reshape(*lead, *shape)
             for (name, shape), part in zip(
-                self.shapes, flat.split(sizes, dim=-1), strict=True
+                self.shapes, flat.split(self.sizes, dim=-1), strict=True
             )
         }
 
@@ -129,12 +129,29 @@ class ParamLayout:
             parts.append(t.reshape(*t.shape[: t.dim() - len(shape)], -1))
         return torch.cat(parts, dim=-1)
 
+    @functools.cached_property
+    def sizes(self) -> tuple[int, ...]:
+        """Entry count of each named tensor, in packing order."""
+        return tuple(math.prod(shape) for _, shape in self.shapes)
+
     def segment_ids(self, device: torch.device | str = "cpu") -> torch.Tensor:
-        """Index of the named tensor each flat coordinate belongs to, shape ``(d,)``."""
-        sizes = torch.tensor([math.prod(s) for _, s in self.shapes], device=device)
-        return torch.repeat_interleave(
-            torch.arange(len(self.shapes), device=device), sizes
-        )
+        """Index of the named tensor each flat coordinate belongs to, shape ``(d,)``.
+
+        Built once per device (on the host, then copied) and cached: rules call it
+        every step, and ``repeat_interleave`` over device tensors would synchronise.
+        """
+        device = torch.device(device)
+        cached = self._segment_ids.get(device)
+        if cached is None:
+            ids = torch.repeat_interleave(
+                torch.arange(len(self.shapes)), torch.tensor(self.sizes)
+            )
+            cached = self._segment_ids[device] = ids.to(device)
+        return cached
+
+    @functools.cached_property
+    def _segment_ids(self) -> dict[torch.device, torch.Tensor]:
+        return {}
 
 
 def expand_instance(instance: Instance, repeats: int) -> Instance:
