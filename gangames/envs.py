@@ -76,6 +76,7 @@ from gangames.errors import (
     InvalidConfigError,
     ResetNeededError,
     UnknownAgentError,
+    require_positive,
 )
 from gangames.estimators import Estimate, EstimatorConfig, estimate_gaps
 from gangames.game import Game
@@ -89,22 +90,6 @@ REWARDS = ("gap", "payoff", "proximal_gap")
 RENDER_MODES = (None, "ansi", "rgb_array")
 _ESTIMATE_TAG = 0xE57  # stream fork of the gap estimator (never the oracle's draws)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def _positive(
-    name: str, value: Any, *, integer: bool = False, allow_none: bool = False
-) -> None:
-    if value is None and allow_none:
-        return
-    kinds = (int,) if integer else (int, float)
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, kinds)
-        or not np.isfinite(value)
-        or value <= 0
-    ):
-        kind = "a positive int" if integer else "a positive finite number"
-        raise InvalidConfigError(f"{name} must be {kind}, got {value!r}")
 
 
 def _all_finite(values: torch.Tensor | np.ndarray) -> bool:
@@ -167,11 +152,11 @@ class EnvConfig:
     estimate_every: int = 100
 
     def __post_init__(self) -> None:
-        _positive("batch", self.batch, integer=True, allow_none=True)
-        _positive("max_steps", self.max_steps, integer=True)
-        _positive("budget", self.budget, allow_none=True)
-        _positive("prox_lambda", self.prox_lambda)
-        _positive("max_update", self.max_update, allow_none=True)
+        require_positive("batch", self.batch, integer=True, allow_none=True)
+        require_positive("max_steps", self.max_steps, integer=True)
+        require_positive("budget", self.budget, allow_none=True)
+        require_positive("prox_lambda", self.prox_lambda)
+        require_positive("max_update", self.max_update, allow_none=True)
         dtype = (
             _DTYPES.get(self.dtype, self.dtype)
             if isinstance(self.dtype, str)
@@ -198,7 +183,7 @@ class EnvConfig:
             raise InvalidConfigError(
                 f"render_mode must be one of {RENDER_MODES}, got {self.render_mode!r}"
             )
-        _positive("estimate_every", self.estimate_every, integer=True)
+        require_positive("estimate_every", self.estimate_every, integer=True)
         if self.estimator is not None:
             object.__setattr__(self, "estimator", EstimatorConfig.of(self.estimator))
 

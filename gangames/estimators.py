@@ -56,7 +56,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from gangames.errors import InvalidConfigError
+from gangames.errors import InvalidConfigError, require_positive
 from gangames.game import Game, Mixed
 from gangames.random import Stream
 from gangames.types import Instance, Seat
@@ -92,11 +92,7 @@ class EstimatorConfig:
 
     def __post_init__(self) -> None:
         for name in ("steps", "restarts", "prox_outer", "prox_inner"):
-            val = getattr(self, name)
-            if isinstance(val, bool) or not isinstance(val, int) or val < 1:
-                raise InvalidConfigError(
-                    f"estimator {name} must be a positive int, got {val!r}"
-                )
+            require_positive(f"estimator {name}", getattr(self, name), integer=True)
         for name in ("sigma", "prox_sigma", "lr", "beta1", "beta2"):
             val = getattr(self, name)
             if isinstance(val, bool) or not isinstance(val, (int, float)):

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import gymnasium
 import numpy as np
 
-from gangames.errors import InvalidConfigError
+from gangames.errors import InvalidConfigError, require_positive
 from gangames.types import SEATS, Seat, other
 from gangames.wrappers import GameView, view_id
 
@@ -244,10 +244,7 @@ def train(
     Returns:
         The saved policy's path, the log folder and the model.
     """
-    if not isinstance(total_timesteps, int) or total_timesteps <= 0:
-        raise InvalidConfigError(
-            f"total_timesteps must be a positive int, got {total_timesteps!r}"
-        )
+    require_positive("total_timesteps", total_timesteps, integer=True)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     env = gymnasium.make(env_id, **dict(env_kwargs or {}))
@@ -329,11 +326,12 @@ def self_play(
     Returns:
         The last policy of each seat and every checkpoint.
     """
-    for label, value in (("rounds", rounds), ("steps_per_round", steps_per_round)):
-        if not isinstance(value, int) or value <= 0:
-            raise InvalidConfigError(f"{label} must be a positive int, got {value!r}")
-    if not isinstance(pool_size, int) or pool_size <= 0:
-        raise InvalidConfigError(f"pool_size must be a positive int, got {pool_size!r}")
+    for label, value in (
+        ("rounds", rounds),
+        ("steps_per_round", steps_per_round),
+        ("pool_size", pool_size),
+    ):
+        require_positive(label, value, integer=True)
     shared = dict(env_kwargs or {})
     if "opponent" in shared:
         raise InvalidConfigError(

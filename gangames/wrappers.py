@@ -87,7 +87,7 @@ import numpy as np
 import torch
 
 from gangames.envs import EnvConfig
-from gangames.errors import InvalidConfigError
+from gangames.errors import InvalidConfigError, require_positive
 from gangames.types import SEATS, Seat, other
 
 if TYPE_CHECKING:  # agents imports gangames: import it lazily at run time
@@ -152,16 +152,7 @@ class ControlConfig:
                 f"control must be 'seat' or 'layer', got {self.control!r}"
             )
         for name in ("max_update", "base_lr", "temperature", "clip"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not math.isfinite(value)
-                or value <= 0
-            ):
-                raise InvalidConfigError(
-                    f"{name} must be a positive finite number, got {value!r}"
-                )
+            require_positive(name, getattr(self, name))
         if not isinstance(self.multiplier_range, (int, float)) or not (
             1 < self.multiplier_range < math.inf
         ):

@@ -50,14 +50,13 @@ from __future__ import annotations
 
 import abc
 import functools
-import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 
-from gangames.errors import InvalidConfigError
+from gangames.errors import InvalidConfigError, require_positive
 from gangames.game import Game, ParamLayout
 from gangames.nets import ACTIVATIONS, MLP
 from gangames.random import Stream
@@ -85,11 +84,6 @@ def _sides(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(sign, weight)`` over real then generated samples: ``(−1, 1/n_real)``, ``(+1, 1/n_fake)``."""
     return _sides_cached(n_real, n_fake, like.dtype, like.device)
-
-
-def _positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidConfigError(f"{name} must be a positive int, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -129,7 +123,7 @@ class NeuralGAN(Game):
 
     def __post_init__(self) -> None:
         for name in ("latent_dim", "width", "depth", "minibatch", "eval_size"):
-            _positive_int(name, getattr(self, name))
+            require_positive(name, getattr(self, name), integer=True)
         if self.activation not in ACTIVATIONS:
             raise InvalidConfigError(
                 f"activation must be one of {ACTIVATIONS}, got {self.activation!r}"
@@ -137,15 +131,7 @@ class NeuralGAN(Game):
         if self.loss not in LOSSES:
             raise InvalidConfigError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         for name in ("clip", "gp_weight"):
-            val = getattr(self, name)
-            if (
-                isinstance(val, bool)
-                or not isinstance(val, (int, float))
-                or not (math.isfinite(val) and val > 0)
-            ):
-                raise InvalidConfigError(
-                    f"{name} must be a positive finite number, got {val!r}"
-                )
+            require_positive(name, getattr(self, name))
 
     # ---- networks ------------------------------------------------------------------
     @property

@@ -93,7 +93,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from gangames.errors import InvalidConfigError
+from gangames.errors import InvalidConfigError, require_positive
 from gangames.games._neural import NeuralGAN
 from gangames.quality import mode_quality
 from gangames.random import Stream
@@ -143,15 +143,7 @@ class MixtureGAN(NeuralGAN):
             raise InvalidConfigError(
                 f"mixture must be one of {MIXTURES}, got {self.mixture!r}"
             )
-        if self.std is not None and not (
-            isinstance(self.std, (int, float))
-            and not isinstance(self.std, bool)
-            and math.isfinite(self.std)
-            and self.std > 0
-        ):
-            raise InvalidConfigError(
-                f"std must be a positive finite number or None, got {self.std!r}"
-            )
+        require_positive("std", self.std, allow_none=True)
 
     @property
     def mode_std(self) -> float:
