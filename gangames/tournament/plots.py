@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from gangames.tournament.match import decode_trajectory
+from gangames.tournament.report import GRID, _safe
 
 __all__ = ["cross_play_heatmaps", "gap_curves", "performance_profile", "samples"]
 
@@ -37,10 +38,6 @@ def _save(plt: Any, fig: Any, path: Path) -> Path:
     return path
 
 
-def _safe(label: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
-
-
 def gap_curves(
     results: Any,
     folder: Path,
@@ -57,7 +54,7 @@ def gap_curves(
     """
     plt = _plt()
     cfg = results.config
-    grid = np.linspace(0.0, cfg.budget, 101)
+    grid = np.linspace(0.0, cfg.budget, GRID)
     curves: dict[str, dict[str, list[np.ndarray]]] = defaultdict(
         lambda: defaultdict(list)
     )

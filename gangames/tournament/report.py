@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 FLOOR, WORST = -8.0, 2.0  # clip range of the self-play score log10(gap / initial gap)
-GRID = 101  # points of the common oracle-calls grid of the gap plots
+GRID = 101  # points of the common grids: oracle calls (gap plots) and profile τ
 REPS = 2000  # bootstrap replicates
 SEED = 0  # bootstrap seed: fixed so that reports are reproducible
 
@@ -427,8 +427,25 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def leaderboard(results: Results) -> str:
     """The Markdown leaderboard (self-play ranking, ratings, cross-play α-Rank)."""
-    cfg = results.config
     sp = self_play(results)
+    return _leaderboard(
+        results,
+        sp,
+        self_play_table(sp, results.config.tolerance),
+        ratings_table(sp),
+        cross_play(results),
+    )
+
+
+def _leaderboard(
+    results: Results,
+    sp: SelfPlay,
+    table: list[dict[str, Any]],
+    ratings: list[dict[str, Any]],
+    crosses: list[CrossPlay],
+) -> str:
+    """:func:`leaderboard` from the analyses :func:`write_report` also writes out."""
+    cfg = results.config
     parts = [
         f"# {cfg.name}: leaderboard",
         "",
@@ -438,9 +455,8 @@ def leaderboard(results: Results) -> str:
         "lower is better. IQM with a 95 % stratified bootstrap interval over runs.",
         "",
     ]
-    table = self_play_table(sp, cfg.tolerance)
     if table:
-        rt = {r["entrant"]: r for r in ratings_table(sp)}
+        rt = {r["entrant"]: r for r in ratings}
         rows = []
         for r in table:
             q = rt.get(r["entrant"], {})
@@ -494,7 +510,7 @@ def leaderboard(results: Results) -> str:
             _table(["game", *[r["entrant"] for r in table]], per_game),
             "",
         ]
-    for cp in cross_play(results):
+    for cp in crosses:
         order = np.argsort(-cp.generator_mass, kind="stable")
         rows = [
             [
@@ -584,18 +600,17 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
         path.write_text(text, encoding="utf-8")
         written.append(path)
 
-    board = leaderboard(results)
-    put("leaderboard.md", board)
-    runs = _runs_rows(results)
-    columns = (
-        sorted({k for r in runs for k in r}, key=lambda k: (k not in runs[0], k))
-        if runs
-        else []
-    )
-    base = list(runs[0]) if runs else []
-    put("runs.csv", _csv(runs, base + sorted(set(columns) - set(base))))
+    # each analysis once: the leaderboard and the CSVs below share them
     sp = self_play(results)
     table = self_play_table(sp, cfg.tolerance)
+    ratings = ratings_table(sp)
+    crosses = cross_play(results)
+    board = _leaderboard(results, sp, table, ratings, crosses)
+    put("leaderboard.md", board)
+    runs = _runs_rows(results)
+    base = list(runs[0]) if runs else []
+    extra = sorted({k for r in runs for k in r} - set(base))
+    put("runs.csv", _csv(runs, base + extra))
     put(
         "self_play.csv",
         _csv(
@@ -618,7 +633,7 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
     )
     put(
         "ratings.csv",
-        _csv(ratings_table(sp), ["entrant", "elo", "nash_weight", "nash_rating"]),
+        _csv(ratings, ["entrant", "elo", "nash_weight", "nash_rating"]),
     )
     put(
         "per_game.csv",
@@ -645,7 +660,7 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
             ["entrant", *names],
         ),
     )
-    taus = np.linspace(FLOOR, WORST, 101)
+    taus = np.linspace(FLOOR, WORST, GRID)
     pooled = {
         e: np.concatenate([sp.scores[e][g] for g in sp.games]) for e in sp.entrants
     }
@@ -663,7 +678,6 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
             ["tau", *profile],
         ),
     )
-    crosses = cross_play(results)
     for cp in crosses:
         rows = []
         for i, a in enumerate(cp.entrants):
@@ -710,4 +724,5 @@ def _iqm_band(runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _safe(label: str) -> str:
+    """``label`` as a file-name part (letters, digits, ``-_.``; the rest ``_``)."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
