@@ -81,7 +81,6 @@ from gangames.errors import (
 from gangames.estimators import Estimate, EstimatorConfig, estimate_gaps
 from gangames.game import Game
 from gangames.oracle import SeatOracle
-from gangames.random import Stream
 from gangames.types import SEATS, Seat, other
 
 __all__ = ["EnvConfig", "GameAECEnv", "GameParallelEnv"]
@@ -521,7 +520,7 @@ class _Session:
             self._estimate is None
             or step - self._estimate[0] >= self.config.estimate_every
         ):
-            stream = Stream(m.oracle.stream.keys.clone()).fork(_ESTIMATE_TAG).fork(step)
+            stream = m.oracle.stream.fork(_ESTIMATE_TAG).fork(step)
             est = estimate_gaps(
                 m.game,
                 m.instance,

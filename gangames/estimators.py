@@ -280,14 +280,20 @@ class _Problem:
             tilde = self.step("discriminator", tilde, opt, _grad(obj, tilde), 1.0)
         return tilde
 
-    def prox_objective(self, theta: torch.Tensor, lam: float) -> torch.Tensor:
-        """``V̂_prox(θ, φ)``: ``steps`` ascent steps from φ̃ = φ, at least ``V(θ, φ)``."""
+    def prox_objective(
+        self, theta: torch.Tensor, lam: float, value: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``V̂_prox(θ, φ)``: ``steps`` ascent steps from φ̃ = φ, at least ``V(θ, φ)``.
+
+        ``value`` is ``V(θ, φ)`` on the held-out set when the caller has it.
+        """
         tilde = self._prox_ascent(
             theta, self.phi, _Adam(self.phi, self.cfg), self.cfg.steps, lam
         )
         penalty = 0.5 * lam * ((tilde - self.phi) ** 2).sum(dim=-1)
         found = self.held_out(theta, tilde) - penalty
-        return torch.maximum(found, self.held_out(theta, self.phi))
+        floor = self.held_out(theta, self.phi) if value is None else value
+        return torch.maximum(found, floor)
 
     def prox_minimum(self, here: torch.Tensor, lam: float) -> torch.Tensor:
         """``min_θ' V̂_prox(θ', φ)`` by the nested loop, at most ``V̂_prox(θ, φ)``."""
@@ -360,7 +366,7 @@ def estimate_gaps(
     e_d = (best_d - v).clamp_min(0.0)
     pe_g = pe_d = prox = None
     if proximal:
-        here = prob.prox_objective(prob.theta, prox_lambda)
+        here = prob.prox_objective(prob.theta, prox_lambda, v)
         low = prob.prox_minimum(here, prox_lambda)
         pe_g = (here - low).clamp_min(0.0)
         pe_d = (best_d - here).clamp_min(0.0)

@@ -53,6 +53,7 @@ import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -69,21 +70,22 @@ _GP_EPS = 1e-12  # inside the penalty's square root: keeps its gradient finite a
 
 
 @functools.lru_cache(maxsize=32)
-def _sides_cached(
+def _sides(
     n_real: int, n_fake: int, dtype: torch.dtype, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(sign, weight)`` over real then generated samples: ``(−1, 1/n_real)``, ``(+1, 1/n_fake)``.
+
+    Built on the host and cached per shape, dtype and device (no per-call work).
+    """
     sizes = torch.tensor([n_real, n_fake])
     sign = torch.repeat_interleave(torch.tensor([-1.0, 1.0], dtype=dtype), sizes)
     weight = torch.repeat_interleave(1.0 / sizes.to(dtype), sizes)
-    sign, weight = sign.to(device), weight.to(device)
-    return sign, weight
+    return sign.to(device), weight.to(device)
 
 
-def _sides(
-    n_real: int, n_fake: int, like: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(sign, weight)`` over real then generated samples: ``(−1, 1/n_real)``, ``(+1, 1/n_fake)``."""
-    return _sides_cached(n_real, n_fake, like.dtype, like.device)
+def uniform_index(u: torch.Tensor, count: int) -> torch.Tensor:
+    """Indices in ``[0, count)``, each equally likely, from uniforms ``u`` on (0, 1)."""
+    return (u * count).long().clamp(max=count - 1)
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,19 @@ class NeuralGAN(Game):
             samples = self.generate(theta_cloud, instance["quality_z"])
             return self.sample_quality(instance, samples)
 
+    def fixed_samples(
+        self, instance: Instance, theta_cloud: torch.Tensor, row: int, n: int
+    ) -> np.ndarray:
+        """``n`` samples ``(n, data_dim)`` of instance ``row`` from its fixed latents.
+
+        What the renderers draw (the quality metrics' first ``n`` latents).
+        """
+        with torch.no_grad():
+            fake = self.generate(
+                theta_cloud[row : row + 1], instance["quality_z"][row : row + 1, :n]
+            )
+        return fake[0].cpu().numpy()
+
     def sample_quality(
         self, instance: Instance, samples: torch.Tensor
     ) -> dict[str, torch.Tensor]:
@@ -368,7 +383,7 @@ class NeuralGAN(Game):
             g_trace = gen.trace(g_params, z)
             d_trace = dis.trace(d_params, torch.cat([x, g_trace.output], dim=-2))
             logits = d_trace.output[..., 0]  # real samples, then generated ones
-            sign, weight = _sides(n_real, n_fake, logits)
+            sign, weight = _sides(n_real, n_fake, logits.dtype, logits.device)
             if self.loss == "wgan_clip":
                 # V = Σ −sign·w·ℓ (mean real − mean generated), ∂L_D/∂ℓ = sign·w
                 cotangent = sign * weight

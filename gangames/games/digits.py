@@ -67,7 +67,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from gangames.games._neural import NeuralGAN
+from gangames.games._neural import NeuralGAN, uniform_index
 from gangames.quality import class_quality, mmd2
 from gangames.random import Stream
 from gangames.render import tile
@@ -169,19 +169,15 @@ class DigitsGAN(NeuralGAN):
         held_out: bool = False,
     ) -> torch.Tensor:
         split = instance["held_out_rows" if held_out else "train_rows"]
-        pos = (u.to(split.device) * split.shape[-1]).long()
-        pos = pos.clamp(max=split.shape[-1] - 1)
+        pos = uniform_index(u, split.shape[-1])
         return self._rows(instance, torch.gather(split, 1, pos))
 
     def render_cloud_rgb(
         self, instance: Instance, theta_cloud: torch.Tensor, row: int = 0
     ) -> np.ndarray | None:
         """An 8×8 grid of generated digits (fixed latents) of instance ``row``."""
-        with torch.no_grad():
-            fake = self.generate(
-                theta_cloud[row : row + 1], instance["quality_z"][row : row + 1, :64]
-            )
-        return tile(fake[0].reshape(-1, 8, 8).cpu().numpy(), cols=8)
+        fake = self.fixed_samples(instance, theta_cloud, row, 64)
+        return tile(fake.reshape(-1, 8, 8), cols=8)
 
     def sample_quality(
         self, instance: Instance, samples: torch.Tensor

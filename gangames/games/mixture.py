@@ -94,7 +94,7 @@ import numpy as np
 import torch
 
 from gangames.errors import InvalidConfigError, require_positive
-from gangames.games._neural import NeuralGAN
+from gangames.games._neural import NeuralGAN, uniform_index
 from gangames.quality import mode_quality
 from gangames.random import Stream
 from gangames.render import scatter
@@ -164,7 +164,7 @@ class MixtureGAN(NeuralGAN):
     ) -> torch.Tensor:
         means = instance["means"]  # (B, M, 2)
         count = means.shape[-2]
-        idx = (u * count).long().clamp(max=count - 1)  # uniform mode index
+        idx = uniform_index(u, count)  # which mode
         centre = torch.gather(means, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
         return centre + self.mode_std * noise
 
@@ -172,15 +172,12 @@ class MixtureGAN(NeuralGAN):
         self, instance: Instance, theta_cloud: torch.Tensor, row: int = 0
     ) -> np.ndarray | None:
         """Held-out data (grey), mode centres (blue) and 1,000 generated samples (red)."""
-        with torch.no_grad():
-            fake = self.generate(
-                theta_cloud[row : row + 1], instance["quality_z"][row : row + 1, :1000]
-            )
+        fake = self.fixed_samples(instance, theta_cloud, row, 1000)
         half = 3.0 if self.mixture == "ring" else 5.5
         return scatter(
             [
                 (instance["eval_x"][row].cpu().numpy(), (170, 170, 170)),
-                (fake[0].cpu().numpy(), (214, 39, 40)),
+                (fake, (214, 39, 40)),
                 (instance["means"][row].cpu().numpy(), (31, 119, 180)),
             ],
             (-half, half, -half, half),
