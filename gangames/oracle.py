@@ -340,18 +340,23 @@ class SeatOracle:
             rows: ``"own"`` or ``"opponent"``.
             cols: ``"own"`` or ``"opponent"``.
         """
-        names = {"own": self.seat, "opponent": self.opponent}
-        for arg, val in (("loss", loss), ("rows", rows), ("cols", cols)):
-            if val not in names:
-                raise ValueError(f"{arg} must be 'own' or 'opponent', got {val!r}")
+        seat = self._roles(loss=loss, rows=rows, cols=cols)
         return self.oracle.hvp(
-            names[loss],
-            names[rows],
-            names[cols],
+            seat["loss"],
+            seat["rows"],
+            seat["cols"],
             *self._point(own, opponent),
             vector,
             charge=self.seat,
         )
+
+    def _roles(self, **roles: str) -> dict[str, Seat]:
+        """The seat each ``"own"``/``"opponent"`` argument names (else ``ValueError``)."""
+        names = {"own": self.seat, "opponent": self.opponent}
+        for arg, val in roles.items():
+            if val not in names:
+                raise ValueError(f"{arg} must be 'own' or 'opponent', got {val!r}")
+        return {arg: names[val] for arg, val in roles.items()}
 
     def hvp_both(
         self,
@@ -373,13 +378,10 @@ class SeatOracle:
             loss: ``"own"`` or ``"opponent"`` — whose loss ``L`` is differentiated.
             cols: ``"own"`` or ``"opponent"``.
         """
-        names = {"own": self.seat, "opponent": self.opponent}
-        for arg, val in (("loss", loss), ("cols", cols)):
-            if val not in names:
-                raise ValueError(f"{arg} must be 'own' or 'opponent', got {val!r}")
+        seat = self._roles(loss=loss, cols=cols)
         h_theta, h_phi = self.oracle.hvp_both(
-            names[loss],
-            names[cols],
+            seat["loss"],
+            seat["cols"],
             *self._point(own, opponent),
             vector,
             charge=self.seat,

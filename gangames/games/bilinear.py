@@ -268,12 +268,14 @@ class Bilinear(Game):
         a = instance["A"]
         mean = cloud.mean(dim=-2)  # (B, d)
         if responder == "discriminator":
-            direction, sign = self._times(a, mean, transpose=True), 1.0
-        else:
-            direction, sign = self._times(a, mean), -1.0
+            return self._support(self._times(a, mean, transpose=True))
+        return -self._support(self._times(a, mean))
+
+    def _support(self, direction: torch.Tensor) -> torch.Tensor:
+        """``max ⟨x, direction⟩`` over the feasible set: ``R‖·‖₂``, or ``b‖·‖₁`` (box)."""
         if self.box is None:
-            return sign * self.radius * direction.norm(dim=-1)
-        return sign * self.box * direction.abs().sum(dim=-1)
+            return self.radius * direction.norm(dim=-1)
+        return self.box * direction.abs().sum(dim=-1)
 
     def best_response_values(
         self,
@@ -289,16 +291,9 @@ class Bilinear(Game):
         """
         if exact is None:
             return super().best_response_values(instance, theta, phi)
-        _, a_phi, minus_at_theta = exact  # own-loss gradients: ∇_φ L_D = −Aᵀθ
-        at_theta = -minus_at_theta
-        if self.box is None:
-            return -self.radius * a_phi.norm(dim=-1), self.radius * at_theta.norm(
-                dim=-1
-            )
-        return (
-            -self.box * a_phi.abs().sum(dim=-1),
-            self.box * at_theta.abs().sum(dim=-1),
-        )
+        # own-loss gradients ∇_θV = Aφ and ∇_φ L_D = −Aᵀθ (the support ignores sign)
+        _, a_phi, minus_at_theta = exact
+        return -self._support(a_phi), self._support(minus_at_theta)
 
     def proximal_objective(
         self, instance: Instance, theta: torch.Tensor, phi: torch.Tensor, lam: float
