@@ -36,6 +36,7 @@ __all__ = [
     "UpdateRule",
     "chain",
     "constant_cost",
+    "stateless",
 ]
 
 
@@ -95,6 +96,11 @@ def constant_cost(value: float) -> Callable[[int], float]:
         return value
 
     return cost
+
+
+def stateless(params: torch.Tensor, stream: Stream) -> tuple:
+    """The ``init`` of a rule or transform that keeps no state."""
+    return ()
 
 
 class Transform(NamedTuple):

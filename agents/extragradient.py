@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import torch
 
-from agents.base import Observation, Solver, Transform, chain, constant_cost
+from agents.base import Observation, Solver, Transform, chain, constant_cost, stateless
 from agents.transforms import projected_step, scale, scale_by_optimism, seat_steps
 from gangames.oracle import SeatOracle
-from gangames.random import Stream
 from gangames.types import SEATS
 
 __all__ = ["extragradient", "extrapolate", "optimistic_gda"]
@@ -42,9 +41,6 @@ def extrapolate(lr: float, opponent_lr: float) -> Transform:
     Cost: 1 grad per step (``oracle.grad`` at ``(x̃, ỹ)``).
     """
 
-    def init(params: torch.Tensor, stream: Stream) -> tuple:
-        return ()
-
     def update(
         updates: torch.Tensor, state: tuple, obs: Observation, oracle: SeatOracle
     ) -> tuple[torch.Tensor, tuple]:
@@ -54,7 +50,7 @@ def extrapolate(lr: float, opponent_lr: float) -> Transform:
         )
         return oracle.grad(own, opponent), state
 
-    return Transform(init, update, constant_cost(1.0))
+    return Transform(stateless, update, constant_cost(1.0))
 
 
 def extragradient(

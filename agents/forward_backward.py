@@ -29,7 +29,15 @@ from typing import NamedTuple
 
 import torch
 
-from agents.base import Observation, Solver, Transform, UpdateRule, chain, constant_cost
+from agents.base import (
+    Observation,
+    Solver,
+    Transform,
+    UpdateRule,
+    chain,
+    constant_cost,
+    stateless,
+)
 from agents.transforms import Projection, project, scale
 from agents.transforms import projection as make_projection
 from gangames.errors import InvalidConfigError
@@ -99,10 +107,7 @@ def average_samples(schedule: Callable[[int], int]) -> Transform:
             total = total + oracle.grad(obs.own, obs.opponent)
         return total / n, state
 
-    def init(params, stream):
-        return ()
-
-    return Transform(init, update, lambda step: float(schedule(step) - 1))
+    return Transform(stateless, update, lambda step: float(schedule(step) - 1))
 
 
 class RelaxState(NamedTuple):
@@ -232,9 +237,6 @@ def fbf_rule(
     def backward(x: torch.Tensor, game_set: Callable) -> torch.Tensor:
         return game_set(x if fn is None else fn(x))
 
-    def init(params: torch.Tensor, stream: Stream) -> tuple:
-        return ()
-
     def update(
         obs: Observation, state: tuple, oracle: SeatOracle
     ) -> tuple[torch.Tensor, tuple]:
@@ -246,7 +248,7 @@ def fbf_rule(
         new = own_hat - lr * (grad_hat - obs.gradient)
         return new - obs.own, state
 
-    return UpdateRule(init, update, "fbf", constant_cost(1.0))
+    return UpdateRule(stateless, update, "fbf", constant_cost(1.0))
 
 
 def fbf(lr: float = 0.1, projection: str | None = None, radius: float = 1.0) -> Solver:

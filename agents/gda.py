@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import torch
 
-from agents.base import Observation, Solver, Transform, chain, constant_cost
+from agents.base import Observation, Solver, Transform, chain, constant_cost, stateless
 from agents.transforms import (
     positive_number,
     projected_step,
@@ -37,7 +37,6 @@ from agents.transforms import (
 )
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
-from gangames.random import Stream
 from gangames.types import SEATS
 
 __all__ = ["adam", "alternating_gda", "critic_steps", "gda"]
@@ -92,9 +91,6 @@ def critic_steps(lr: float, n: int) -> Transform:
         n: number of steps (≥ 1).
     """
 
-    def init(params: torch.Tensor, stream: Stream) -> tuple:
-        return ()  # stateless: the inner steps restart from the observed point
-
     def update(
         updates: torch.Tensor, state: tuple, obs: Observation, oracle: SeatOracle
     ) -> tuple[torch.Tensor, tuple]:
@@ -103,7 +99,7 @@ def critic_steps(lr: float, n: int) -> Transform:
             x = projected_step(x, oracle.grad(x, obs.opponent), lr, oracle.project)
         return x - obs.own, state
 
-    return Transform(init, update, constant_cost(float(n - 1)))
+    return Transform(stateless, update, constant_cost(float(n - 1)))
 
 
 def alternating_gda(

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import torch
 
-from agents.base import Observation, Solver, UpdateRule, constant_cost
+from agents.base import Observation, Solver, UpdateRule, constant_cost, stateless
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
@@ -100,9 +100,6 @@ def proximal_critic(
             f"inner_steps must be an int >= 1, got {inner_steps!r}"
         )
 
-    def init(params: torch.Tensor, stream: Stream) -> tuple:
-        return ()
-
     def update(
         obs: Observation, state: tuple, oracle: SeatOracle
     ) -> tuple[torch.Tensor, tuple]:
@@ -118,7 +115,7 @@ def proximal_critic(
         return anchor_rate * (inner - anchor), state
 
     return UpdateRule(
-        init,
+        stateless,
         update,
         "proximal_critic",
         constant_cost(float(inner_steps - 1)),

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import torch
 
-from agents.base import Observation, Solver, UpdateRule, chain, constant_cost
+from agents.base import Observation, Solver, UpdateRule, chain, constant_cost, stateless
 from agents.linalg import conjugate_gradient_solve, normal_equations_solve
 from agents.transforms import scale
 from gangames.errors import InvalidConfigError
@@ -242,9 +242,6 @@ def follow_the_ridge_rule(
     _positive("damping", damping, strict=False)
     hvps = 2 * cg_iterations + 2
 
-    def init(params: torch.Tensor, stream: Stream) -> tuple:
-        return ()
-
     def update(
         obs: Observation, state: tuple, oracle: SeatOracle
     ) -> tuple[torch.Tensor, tuple]:
@@ -259,7 +256,7 @@ def follow_the_ridge_rule(
         w = normal_equations_solve(own_hessian, e, None, cg_iterations, damping)
         return -lr * obs.gradient + lr_leader * w, state
 
-    return UpdateRule(init, update, "follow_the_ridge", constant_cost(2.0 * hvps))
+    return UpdateRule(stateless, update, "follow_the_ridge", constant_cost(2.0 * hvps))
 
 
 def follow_the_ridge(
@@ -385,9 +382,6 @@ def unrolled_rule(
     else:
         cost = float(k_steps)
 
-    def init(params: torch.Tensor, stream: Stream) -> tuple:
-        return ()
-
     def update(
         obs: Observation, state: tuple, oracle: SeatOracle
     ) -> tuple[torch.Tensor, tuple]:
@@ -416,7 +410,7 @@ def unrolled_rule(
         return -lr * direction, state
 
     name = "unrolled" if second_order else "unrolled_first_order"
-    return UpdateRule(init, update, name, constant_cost(cost))
+    return UpdateRule(stateless, update, name, constant_cost(cost))
 
 
 def unrolled(

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import torch
 
-from agents.base import Observation, Transform
+from agents.base import Observation, Transform, stateless
 from gangames.errors import InvalidConfigError
 from gangames.game import Mixed
 from gangames.oracle import SeatOracle
@@ -55,17 +55,13 @@ def polynomial(value: float, power: float) -> Schedule:
     return lambda n: value * (n + 1) ** (-power)
 
 
-def _stateless(params: torch.Tensor, stream: Stream) -> tuple:
-    return ()
-
-
 def scale(factor: float) -> Transform:
     """Multiply the direction by a constant (``scale(-lr)`` turns a gradient into Δ)."""
 
     def update(updates, state, obs, oracle):
         return factor * updates, state
 
-    return Transform(_stateless, update)
+    return Transform(stateless, update)
 
 
 def scale_by_schedule(schedule: Schedule, sign: float = -1.0) -> Transform:
@@ -74,7 +70,7 @@ def scale_by_schedule(schedule: Schedule, sign: float = -1.0) -> Transform:
     def update(updates, state, obs, oracle):
         return sign * schedule(obs.step) * updates, state
 
-    return Transform(_stateless, update)
+    return Transform(stateless, update)
 
 
 class TraceState(NamedTuple):
@@ -319,7 +315,7 @@ def project(fn: Projection | None = None) -> Transform:
             target = fn(target)
         return oracle.project(target) - obs.own, state
 
-    return Transform(_stateless, update)
+    return Transform(stateless, update)
 
 
 def add_decayed_weights(weight: float) -> Transform:
@@ -331,7 +327,7 @@ def add_decayed_weights(weight: float) -> Transform:
     def update(updates, state, obs, oracle):
         return updates + weight * obs.own, state
 
-    return Transform(_stateless, update)
+    return Transform(stateless, update)
 
 
 def particle_count(oracle: SeatOracle) -> int:
@@ -352,7 +348,7 @@ def scale_by_particles() -> Transform:
     def update(updates, state, obs, oracle):
         return particle_count(oracle) * updates, state
 
-    return Transform(_stateless, update)
+    return Transform(stateless, update)
 
 
 __all__ += [
