@@ -222,7 +222,8 @@ def scale_by_optimism() -> Transform:
 
     def update(updates, state, obs, oracle):
         previous = updates if state.steps == 0 else state.previous
-        return 2.0 * updates - previous, OptimismState(updates, state.steps + 1)
+        # the direction may be a view of a live buffer: keep a copy as history
+        return 2.0 * updates - previous, OptimismState(updates.clone(), state.steps + 1)
 
     return Transform(init, update)
 

@@ -214,31 +214,11 @@ class ControlConfig:
 
 
 # ---- base rules ------------------------------------------------------------------
-class _OptimisticState(NamedTuple):
-    previous: torch.Tensor  # (B, d) the last observed gradient (a copy)
-    started: bool
-
-
-def _optimistic_direction() -> Any:
-    """``2∇_t − ∇_{t−1}`` (∇_{−1} = ∇_0), Daskalakis, Ilyas, Syrgkanis & Zeng (2018)."""
-    from agents.base import Transform
-
-    def init(params: torch.Tensor, stream: Any) -> _OptimisticState:
-        return _OptimisticState(torch.zeros_like(params), False)
-
-    def update(updates, state, obs, oracle):
-        previous = state.previous if state.started else updates
-        # obs.gradient may be a view of a live buffer: keep a copy as history
-        return 2 * updates - previous, _OptimisticState(updates.clone(), True)
-
-    return Transform(init, update)
-
-
 def base_rule(name: str, seat: Seat, config: ControlConfig) -> UpdateRule:
     """The update rule a base name denotes for ``seat`` (built-in or registered)."""
     import agents
     from agents.base import chain
-    from agents.transforms import scale, scale_by_adam, trace
+    from agents.transforms import scale, scale_by_adam, scale_by_optimism, trace
 
     lr = config.base_lr
     if name == "gradient":
@@ -248,7 +228,7 @@ def base_rule(name: str, seat: Seat, config: ControlConfig) -> UpdateRule:
     if name == "adam":
         return chain(scale_by_adam(0.5, 0.999), scale(-lr), name=name)
     if name == "optimistic":
-        return chain(_optimistic_direction(), scale(-lr), name=name)
+        return chain(scale_by_optimism(), scale(-lr), name=name)
     if name not in agents.names():
         raise InvalidConfigError(
             f"unknown base rule {name!r}: expected a built-in direction {DIRECTIONS} "
