@@ -64,9 +64,8 @@ def cmd_play(args: argparse.Namespace) -> int:
     """Play one match and print the duality gap against oracle calls."""
     import numpy as np
 
-    import agents
     from gangames.tournament.config import Entrant, GameEntry, TournamentConfig
-    from gangames.tournament.match import build_solver, make_env, score
+    from gangames.tournament.match import play_match, score
     from gangames.tournament.schedule import Match
 
     config = TournamentConfig(
@@ -79,9 +78,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     )
     config = TournamentConfig.from_dict(config.to_dict())
     match = Match("play", "self_play", "game", "agent", "agent", 0, args.seed)
-    solver, order, first = build_solver(config, match)
-    env = make_env(config, match, order, first)
-    infos = agents.play(env, solver, seed=args.seed)
+    _, infos = play_match(config, match)
     metrics, calls, curve = score(infos, config.tolerance)
     every = max(1, len(infos) // args.lines)
     key = metrics["curve"]

@@ -198,12 +198,14 @@ def build_solver(config: TournamentConfig, match: Match) -> Any:
 def make_env(
     config: TournamentConfig,
     match: Match,
-    order: str,
-    first: str,
+    solver: Any,
     render_mode: str | None = None,
 ) -> Any:
-    """The match's env: the budget ends it (``max_steps`` only bounds it from above)."""
-    import gangames
+    """The match's env, in ``solver``'s move order (:func:`agents.env_for`).
+
+    The budget ends it (``max_steps`` only bounds it from above).
+    """
+    import agents
     from gangames.errors import InvalidConfigError
 
     g = config.game(match.game)
@@ -218,28 +220,32 @@ def make_env(
         "max_steps": math.ceil(config.budget) + 1,
         # per-round infos carry what the curve needs; the rest is computed at the end
         "full_infos": False,
-        "order": order,
     }
-    if order == "sequential":
-        options["first"] = first
     if render_mode is not None:
         options["render_mode"] = render_mode
     try:
-        return gangames.make(g.id, reward="gap", **options)
+        return agents.env_for(g.id, solver, reward="gap", **options)
     except InvalidConfigError as err:
         if "reward" not in str(err):
             raise
         # games without closed-form best responses: rewards are the payoff; the
         # tournament reads its scores from infos either way
-        return gangames.make(g.id, reward="payoff", **options)
+        return agents.env_for(g.id, solver, reward="payoff", **options)
+
+
+def play_match(
+    config: TournamentConfig, match: Match, render_mode: str | None = None
+) -> tuple[Any, list[dict[str, Any]]]:
+    """Play ``match`` to its budget: ``(env, per-round infos)``."""
+    import agents
+
+    solver, _, _ = build_solver(config, match)
+    env = make_env(config, match, solver, render_mode)
+    return env, agents.play(env, solver, seed=match.seed)
 
 
 def _play(config: TournamentConfig, match: Match) -> tuple[dict[str, Any], bytes, str]:
-    import agents
-
-    solver, order, first = build_solver(config, match)
-    env = make_env(config, match, order, first)
-    infos = agents.play(env, solver, seed=match.seed)
+    env, infos = play_match(config, match)
     infos[-1] = {**infos[-1], **final_metrics(env)}
     device = str(env.config.device)
     if env.config.device.type == "cuda":

@@ -150,9 +150,8 @@ def samples(results: Any, folder: Path) -> list[Path]:
     ``render_mode="rgb_array"`` frames; otherwise nothing is written. Replaying is
     exact because a match's seed depends only on its identity.
     """
-    import agents
     from gangames.errors import InvalidConfigError
-    from gangames.tournament.match import build_solver, make_env
+    from gangames.tournament.match import play_match
     from gangames.tournament.schedule import Match
 
     cfg = results.config
@@ -173,10 +172,10 @@ def samples(results: Any, folder: Path) -> list[Path]:
                 r["seed_index"],
                 r["seed"],
             )
-            solver, order, first = build_solver(cfg, match)
             try:
-                env = make_env(cfg, match, order, first, render_mode="rgb_array")
-                agents.play(env, solver, seed=match.seed)  # it completed before
+                env, _ = play_match(
+                    cfg, match, render_mode="rgb_array"
+                )  # it completed before
                 frame = env.render()
             except InvalidConfigError:
                 break  # this version of the game cannot render: no sample plots
