@@ -80,31 +80,34 @@ def _constant_schedule(progress: float) -> float:
     return 0.0  # the rebuilt policy is never trained: no optimiser step is taken
 
 
-def _build_ppo(obs: gymnasium.spaces.Box, act: gymnasium.spaces.Box, arch: dict) -> Any:
-    from stable_baselines3.common.policies import ActorCriticPolicy
+def _policy_class(algo: str) -> type:
+    if algo == "ppo":
+        from stable_baselines3.common.policies import ActorCriticPolicy
 
-    return ActorCriticPolicy(
-        obs,
-        act,
-        _constant_schedule,
-        net_arch=list(arch["net_arch"]),
-        activation_fn=ACTIVATIONS[arch["activation"]],
-    )
-
-
-def _build_sac(obs: gymnasium.spaces.Box, act: gymnasium.spaces.Box, arch: dict) -> Any:
+        return ActorCriticPolicy
     from stable_baselines3.sac.policies import SACPolicy
 
-    return SACPolicy(
-        obs,
-        act,
-        _constant_schedule,
-        net_arch=list(arch["net_arch"]),
-        activation_fn=ACTIVATIONS[arch["activation"]],
-    )
+    return SACPolicy
 
 
-ARCHITECTURES: dict[str, Callable[..., Any]] = {"ppo": _build_ppo, "sac": _build_sac}
+def _builder(algo: str) -> Callable[..., Any]:
+    """Rebuild ``algo``'s policy network for the given spaces and architecture."""
+
+    def build(obs: gymnasium.spaces.Box, act: gymnasium.spaces.Box, arch: dict) -> Any:
+        return _policy_class(algo)(
+            obs,
+            act,
+            _constant_schedule,
+            net_arch=list(arch["net_arch"]),
+            activation_fn=ACTIVATIONS[arch["activation"]],
+        )
+
+    return build
+
+
+ARCHITECTURES: dict[str, Callable[..., Any]] = {
+    algo: _builder(algo) for algo in ("ppo", "sac")
+}
 """Known algorithms → builders of their policy from ``{"net_arch", "activation"}``."""
 
 
