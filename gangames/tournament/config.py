@@ -236,19 +236,7 @@ class TournamentConfig:
                     )
                 kw[key] = data[key]
         if "modes" in data:
-            modes = data["modes"]
-            if isinstance(modes, str):
-                modes = [modes]
-            if not isinstance(modes, list | tuple) or not modes:
-                raise InvalidConfigError(
-                    f"modes must be a non-empty list of {MODES}, got {modes!r}"
-                )
-            for m in modes:
-                if m not in MODES:
-                    raise InvalidConfigError(
-                        f"modes: unknown mode {m!r}; expected {MODES}"
-                    )
-            kw["modes"] = tuple(m for m in MODES if m in modes)
+            kw["modes"] = _modes(data["modes"], "modes", allow_empty=False)
         if kw.get("dtype", "float32") not in ("float32", "float64"):
             raise InvalidConfigError(
                 f"dtype must be 'float32' or 'float64', got {kw['dtype']!r}"
@@ -390,19 +378,24 @@ def _game(value: Any, where: str) -> GameEntry:
     options = _options(t.get("options"), f"{where}.options")
     short = gid.split("/")[-1]
     default = f"{short}[{_fmt(options)}]" if options else short
-    modes = t.get("modes", [])
-    if isinstance(modes, str):
-        modes = [modes]
-    if not isinstance(modes, list) or any(m not in MODES for m in modes):
-        raise InvalidConfigError(
-            f"{where}.modes must be a list of {MODES}, got {modes!r}"
-        )
     return GameEntry(
         gid,
         options,
         _label(t.get("label"), f"{where}.label", default),
-        tuple(m for m in MODES if m in modes),
+        _modes(t.get("modes", []), f"{where}.modes", allow_empty=True),
     )
+
+
+def _modes(value: Any, where: str, *, allow_empty: bool) -> tuple[str, ...]:
+    """Modes (a name or a list of names of :data:`MODES`) in canonical order."""
+    modes = [value] if isinstance(value, str) else value
+    if not isinstance(modes, list | tuple) or not (modes or allow_empty):
+        kind = "a list" if allow_empty else "a non-empty list"
+        raise InvalidConfigError(f"{where} must be {kind} of {MODES}, got {value!r}")
+    for m in modes:
+        if m not in MODES:
+            raise InvalidConfigError(f"{where}: unknown mode {m!r}; expected {MODES}")
+    return tuple(m for m in MODES if m in modes)
 
 
 def _entrant(value: Any, where: str) -> Entrant:
