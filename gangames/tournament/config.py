@@ -272,11 +272,7 @@ def resolve_output(out_dir: Path, relative: str, what: str) -> Path:
     base = Path(out_dir).resolve()
     rel = Path(relative)
     target = (base / rel).resolve()
-    if (
-        rel.is_absolute()
-        or (target != base and base not in target.parents)
-        or target == base
-    ):
+    if rel.is_absolute() or base not in target.parents:  # outside, or the folder
         raise InvalidConfigError(
             f"{what}: {relative!r} must be a path inside the output folder "
             "(relative, no '..' leaving it)"

@@ -15,6 +15,7 @@ changed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -81,19 +82,16 @@ class Store:
                     device TEXT NOT NULL, wall_s REAL NOT NULL)"""
             )
 
-    def transaction(self) -> Any:
-        """A context manager around one ``BEGIN IMMEDIATE … COMMIT`` transaction."""
-        db = self._db
-
-        class _Tx:
-            def __enter__(self) -> sqlite3.Connection:
-                db.execute("BEGIN IMMEDIATE")
-                return db
-
-            def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
-                db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-        return _Tx()
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE … COMMIT`` transaction (rolled back on an error)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     # ---- config ------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
