@@ -120,20 +120,34 @@ def decode_trajectory(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
     return table[:, 0].astype(np.float64), table[:, 1:].astype(np.float64)
 
 
-def failure(
-    match: Match, status: str, error: str, wall_s: float = 0.0
+def _record(
+    match: Match,
+    status: str,
+    wall_s: float,
+    *,
+    error: str = "",
+    metrics: dict[str, Any] | None = None,
+    trajectory: bytes | None = None,
+    device: str = "",
 ) -> dict[str, Any]:
-    """The record of a match that produced no scores."""
+    """A store record of ``match``: its identity, outcome and the package versions."""
     return {
         **match._asdict(),
         "status": status,
         "error": error[-_TRACEBACK_CHARS:],
-        "metrics": {},
-        "trajectory": None,
+        "metrics": metrics or {},
+        "trajectory": trajectory,
         "versions": versions(),
-        "device": "",
+        "device": device,
         "wall_s": wall_s,
     }
+
+
+def failure(
+    match: Match, status: str, error: str, wall_s: float = 0.0
+) -> dict[str, Any]:
+    """The record of a match that produced no scores."""
+    return _record(match, status, wall_s, error=error)
 
 
 def execute(config: TournamentConfig, match: Match) -> dict[str, Any]:
@@ -151,16 +165,14 @@ def execute(config: TournamentConfig, match: Match) -> dict[str, Any]:
             match, "agent_error", _short_traceback(err), time.perf_counter() - start
         )
     status = "diverged" if any(metrics["diverged"]) else "ok"
-    return {
-        **match._asdict(),
-        "status": status,
-        "error": "",
-        "metrics": metrics,
-        "trajectory": blob,
-        "versions": versions(),
-        "device": device,
-        "wall_s": time.perf_counter() - start,
-    }
+    return _record(
+        match,
+        status,
+        time.perf_counter() - start,
+        metrics=metrics,
+        trajectory=blob,
+        device=device,
+    )
 
 
 def _short_traceback(err: BaseException) -> str:
