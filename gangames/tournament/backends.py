@@ -87,8 +87,6 @@ class SequentialBackend:
 
 def _worker(conn: Any, setup: Callable[[], Any] | None) -> None:
     """Worker loop: receive ``(config_json, match)``, send back the record."""
-    import json
-
     _prepare(setup)
     conn.send(_READY)
     configs: dict[str, TournamentConfig] = {}
@@ -100,12 +98,8 @@ def _worker(conn: Any, setup: Callable[[], Any] | None) -> None:
         if task is None:
             return
         text, match = task
-        config = configs.get(text)
-        if config is None:
-            config = TournamentConfig.from_dict(json.loads(text), check_names=False)
-            configs[text] = config
         try:
-            conn.send(execute(config, Match(*match)))
+            conn.send(execute(_parsed(configs, text), Match(*match)))
         except (BrokenPipeError, OSError):
             return
 
@@ -193,12 +187,8 @@ class ProcessBackend:
                     elif s.proc.sentinel in ready:
                         dead = True
                     elif now - s.started > hard:
-                        rec = failure(
-                            match,
-                            "timeout",
-                            f"worker killed after {hard:g} s (timeout {config.timeout:g} s "
-                            "plus grace): the match ignored the in-match deadline",
-                            now - s.started,
+                        rec = _killed(
+                            match, "worker", hard, config.timeout, now - s.started
                         )
                         dead = True
                     if dead and rec is None:
@@ -216,11 +206,7 @@ class ProcessBackend:
                         s.kill()
                         slots[i] = _Slot(self.ctx, self.setup)
                     slots[i].task = None
-                    rec["attempts"] = attempt
-                    if rec["status"] in RETRIED and attempt <= config.retries:
-                        queue.appendleft((match, attempt + 1))
-                    else:
-                        on_result(rec)
+                    _settle(rec, match, attempt, config.retries, queue, on_result)
         finally:
             for s in slots:
                 with contextlib.suppress(BrokenPipeError, OSError):
@@ -319,13 +305,8 @@ class RayBackend:
                             )
                             replace = True
                     elif now - s["started"] > hard:
-                        rec = failure(
-                            m,
-                            "timeout",
-                            f"Ray worker killed after {hard:g} s (timeout "
-                            f"{config.timeout:g} s plus grace): the match ignored the "
-                            "in-match deadline",
-                            now - s["started"],
+                        rec = _killed(
+                            m, "Ray worker", hard, config.timeout, now - s["started"]
                         )
                         replace = True
                     else:
@@ -334,11 +315,7 @@ class RayBackend:
                         ray.kill(s["actor"], no_restart=True)
                         slots[i] = start()
                     slots[i]["task"] = None
-                    rec["attempts"] = attempt
-                    if rec["status"] in RETRIED and attempt <= config.retries:
-                        queue.appendleft((m, attempt + 1))
-                    else:
-                        on_result(rec)
+                    _settle(rec, m, attempt, config.retries, queue, on_result)
         finally:
             for s in slots:
                 ray.kill(s["actor"], no_restart=True)
@@ -355,13 +332,48 @@ class _RayPlayer:
         return True
 
     def play(self, text: str, match: tuple) -> dict[str, Any]:
-        import json
+        return execute(_parsed(self.configs, text), Match(*match))
 
-        config = self.configs.get(text)
-        if config is None:
-            config = TournamentConfig.from_dict(json.loads(text), check_names=False)
-            self.configs[text] = config
-        return execute(config, Match(*match))
+
+def _settle(
+    rec: dict[str, Any],
+    match: Match,
+    attempt: int,
+    retries: int,
+    queue: Any,
+    on_result: Callable[[dict[str, Any]], None],
+) -> None:
+    """Retry a retriable fault while attempts remain, else report the record."""
+    rec["attempts"] = attempt
+    if rec["status"] in RETRIED and attempt <= retries:
+        queue.appendleft((match, attempt + 1))
+    else:
+        on_result(rec)
+
+
+def _killed(
+    match: Match, who: str, hard: float, timeout: float, wall_s: float
+) -> dict[str, Any]:
+    """The record of a match whose worker was killed past its hard deadline."""
+    return failure(
+        match,
+        "timeout",
+        f"{who} killed after {hard:g} s (timeout {timeout:g} s plus grace): the "
+        "match ignored the in-match deadline",
+        wall_s,
+    )
+
+
+def _parsed(cache: dict[str, TournamentConfig], text: str) -> TournamentConfig:
+    """The config of a JSON ``text``, parsed once per worker."""
+    import json
+
+    config = cache.get(text)
+    if config is None:
+        config = cache[text] = TournamentConfig.from_dict(
+            json.loads(text), check_names=False
+        )
+    return config
 
 
 def make_backend(
