@@ -32,9 +32,67 @@ from gangames.errors import InvalidConfigError
 from gangames.random import Stream
 from gangames.types import SEATS, Seat
 
-__all__ = ["SeatAgent", "check_order", "env_for", "play"]
+__all__ = [
+    "SeatAgent",
+    "check_order",
+    "env_for",
+    "guard_finite",
+    "observation_of",
+    "play",
+    "seat_start",
+]
 
 _SEAT_TAG = {"generator": 101, "discriminator": 202}
+
+
+def seat_start(
+    env: GameParallelEnv | GameAECEnv, seat: Seat
+) -> tuple[torch.Tensor, Stream]:
+    """What a seat's rule starts from after ``env.reset``: its parameters and stream.
+
+    The stream is the match's own fork for the seat, so a rule's randomness depends
+    only on the instance seeds (and never on the oracle's draws).
+    """
+    m = env.match
+    own = m.state.theta if seat == "generator" else m.state.phi
+    return own.clone(), m.oracle.stream.fork(_SEAT_TAG[seat])
+
+
+def observation_of(
+    env: GameParallelEnv | GameAECEnv, raw: dict[str, Any]
+) -> Observation:
+    """The env's observation dict as batched tensors on the env's device."""
+    cfg = env.config
+
+    def tensor(x: Any) -> torch.Tensor:
+        t = x if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x))
+        t = t.to(device=cfg.device, dtype=cfg.dtype)
+        return t.unsqueeze(0) if cfg.batch is None else t
+
+    return Observation(
+        own=tensor(raw["own"]),
+        opponent=tensor(raw["opponent"]),
+        gradient=tensor(raw["gradient"]),
+        opponent_gradient=tensor(raw["opponent_gradient"]),
+        value=tensor(raw["value"])[..., 0],
+        progress=tensor(raw["progress"])[..., 0],
+        step=env.match.state.step,
+    )
+
+
+def guard_finite(
+    env: GameParallelEnv | GameAECEnv, delta: torch.Tensor
+) -> torch.Tensor:
+    """``delta`` with non-finite rows zeroed and their instances declared diverged.
+
+    A diverging update is a recorded outcome, not a refused action. The adapter (not
+    the rule) may synchronise: it is the boundary.
+    """
+    bad = ~torch.isfinite(delta).all(dim=-1)
+    if bool(bad.any()):
+        env.declare_diverged(bad)
+        delta = torch.where(bad[:, None], torch.zeros_like(delta), delta)
+    return delta
 
 
 class SeatAgent:
@@ -55,42 +113,19 @@ class SeatAgent:
 
     def reset(self, env: GameParallelEnv | GameAECEnv) -> None:
         """Initialise the rule's state from the env's current match (after ``env.reset``)."""
-        m = env.match
-        own = m.state.theta if self.seat == "generator" else m.state.phi
-        stream = Stream(m.oracle.stream.keys.clone()).fork(_SEAT_TAG[self.seat])
-        self.state = self.rule.init(own.clone(), stream)
+        self.state = self.rule.init(*seat_start(env, self.seat))
         self._env = env
 
     def observation(self, observation: dict[str, Any]) -> Observation:
         """The env's observation of this seat as batched tensors on the env's device."""
-        env = self._require_env()
-        cfg = env.config
-
-        def tensor(x: Any) -> torch.Tensor:
-            t = x if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x))
-            t = t.to(device=cfg.device, dtype=cfg.dtype)
-            return t.unsqueeze(0) if cfg.batch is None else t
-
-        return Observation(
-            own=tensor(observation["own"]),
-            opponent=tensor(observation["opponent"]),
-            gradient=tensor(observation["gradient"]),
-            opponent_gradient=tensor(observation["opponent_gradient"]),
-            value=tensor(observation["value"])[..., 0],
-            progress=tensor(observation["progress"])[..., 0],
-            step=env.match.state.step,
-        )
+        return observation_of(self._require_env(), observation)
 
     def act(self, observation: dict[str, Any]) -> Any:
         """One update, as an action in the env's format (numpy or tensor)."""
         env = self._require_env()
         obs = self.observation(observation)
         delta, self.state = self.rule.update(obs, self.state, env.oracle(self.seat))
-        delta = delta.detach().to(dtype=env.config.dtype)
-        bad = ~torch.isfinite(delta).all(dim=-1)
-        if bool(bad.any()):  # the adapter (not the rule) may sync: it is the boundary
-            env.declare_diverged(bad)
-            delta = torch.where(bad[:, None], torch.zeros_like(delta), delta)
+        delta = guard_finite(env, delta.detach().to(dtype=env.config.dtype))
         if env.config.max_update is not None:
             delta = delta.clamp(-env.config.max_update, env.config.max_update)
         if env.config.batch is None:

@@ -110,7 +110,6 @@ __all__ = [
 MODES = ("update", "step_size", "mix")
 DIRECTIONS = ("gradient", "momentum", "adam", "optimistic")
 RAW_LIMIT = 64  # d_own + d_opp above which "update" mode is refused
-_SEAT_TAG = {"generator": 101, "discriminator": 202}  # as agents.play.SeatAgent
 _EPS = 1e-20
 _ENV_OPTIONS = frozenset(f.name for f in dataclasses.fields(EnvConfig)) | {"max_cycles"}
 
@@ -614,18 +613,14 @@ class GameView(gymnasium.Env):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Start an episode; ``options`` are passed to the game env (``params``)."""
-        from agents.play import SeatAgent
-        from gangames.random import Stream
+        from agents.play import SeatAgent, seat_start
 
         super().reset(seed=seed)
         obs, infos = self.env.reset(seed=seed, options=options)
         pick = int(self.np_random.integers(len(self.opponents)))
         self._opponent_agent = SeatAgent(self.opponents[pick], other(self.seat))
         self._opponent_agent.reset(self.env)
-        m = self.env.match
-        own = m.state.theta if self.seat == "generator" else m.state.phi
-        stream = Stream(m.oracle.stream.keys.clone()).fork(_SEAT_TAG[self.seat])
-        self._state = self.controller.init(own.clone(), stream)
+        self._state = self.controller.init(*seat_start(self.env, self.seat))
         self._raw = obs
         self._obs = self._observation(obs[self.seat])
         info = self._info(infos[self.seat])
@@ -657,11 +652,9 @@ class GameView(gymnasium.Env):
         delta, self._state = self.controller.decode(
             torch.from_numpy(a)[None], self._obs, self._state, oracle
         )
-        delta = delta.detach().to(dtype=cfg.dtype)
-        bad = ~torch.isfinite(delta).all(dim=-1)
-        if bool(bad.any()):  # the view is a boundary: it may sync
-            self.env.declare_diverged(bad)
-            delta = torch.zeros_like(delta)
+        from agents.play import guard_finite
+
+        delta = guard_finite(self.env, delta.detach().to(dtype=cfg.dtype))
         opponent_delta = self._opponent_agent.act(self._raw[other(self.seat)])
         actions: dict[str, Any] = {
             self.seat: delta[0],
@@ -687,20 +680,9 @@ class GameView(gymnasium.Env):
 
     # ---- helpers ---------------------------------------------------------------------
     def _observation(self, raw: Mapping[str, torch.Tensor]) -> Observation:
-        from agents.base import Observation
+        from agents.play import observation_of
 
-        def batched(x: torch.Tensor) -> torch.Tensor:
-            return x.unsqueeze(0)  # the env plays one unbatched instance
-
-        return Observation(
-            own=batched(raw["own"]),
-            opponent=batched(raw["opponent"]),
-            gradient=batched(raw["gradient"]),
-            opponent_gradient=batched(raw["opponent_gradient"]),
-            value=batched(raw["value"])[..., 0],
-            progress=batched(raw["progress"])[..., 0],
-            step=self.env.match.state.step,
-        )
+        return observation_of(self.env, dict(raw))
 
     def _features(self) -> np.ndarray:
         assert self._obs is not None and self._state is not None
