@@ -25,12 +25,12 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import torch
 
 from agents.base import Observation, Solver, UpdateRule, chain, constant_cost
 from agents.transforms import (
+    NoiseState,
     add_decayed_weights,
     add_noise,
     constant,
@@ -39,7 +39,6 @@ from agents.transforms import (
 )
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
-from gangames.random import Stream
 
 __all__ = ["MirrorState", "langevin", "langevin_rule", "mirror_gan", "mirror_gan_rule"]
 
@@ -121,10 +120,8 @@ def langevin(
     return Solver(rule, rule, "langevin")
 
 
-class MirrorState(NamedTuple):
-    """The keyed stream the chain's Langevin noise is drawn from."""
-
-    stream: Stream
+MirrorState = NoiseState
+"""The keyed stream the chain's Langevin noise is drawn from."""
 
 
 def mirror_gan_rule(
@@ -146,13 +143,10 @@ def mirror_gan_rule(
         )
     std = math.sqrt(2.0 * lr) * noise
 
-    def init(params: torch.Tensor, stream: Stream) -> MirrorState:
-        return MirrorState(Stream(stream.keys.clone(), stream.counter))
-
     def update(
         obs: Observation, state: MirrorState, oracle: SeatOracle
     ) -> tuple[torch.Tensor, MirrorState]:
-        s = Stream(state.stream.keys, state.stream.counter)
+        s = state.resume()
         x, mean, grad = obs.own, obs.own, obs.gradient
         for k in range(chain_length):
             if k > 0:  # the chain's first gradient is the observed one
@@ -164,7 +158,9 @@ def mirror_gan_rule(
             mean = (1 - beta) * mean + beta * x
         return beta * (mean - obs.own), MirrorState(s)
 
-    return UpdateRule(init, update, "mirror_gan", constant_cost(chain_length - 1.0))
+    return UpdateRule(
+        NoiseState.start, update, "mirror_gan", constant_cost(chain_length - 1.0)
+    )
 
 
 def mirror_gan(

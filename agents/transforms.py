@@ -118,23 +118,29 @@ def scale_by_adam(b1: float = 0.5, b2: float = 0.999, eps: float = 1e-8) -> Tran
 
 
 class NoiseState(NamedTuple):
-    """The keyed stream the noise is drawn from."""
+    """The keyed stream a rule's noise is drawn from."""
 
     stream: Stream
+
+    @classmethod
+    def start(cls, params: torch.Tensor, stream: Stream) -> NoiseState:
+        """An ``init``: the rule's own copy of its stream."""
+        return cls(Stream(stream.keys.clone(), stream.counter))
+
+    def resume(self) -> Stream:
+        """A stream at the state's counter; drawing from it leaves the state as it was."""
+        return Stream(self.stream.keys, self.stream.counter)
 
 
 def add_noise(std: Schedule) -> Transform:
     """Add ``std(step) · ξ``, ξ ~ N(0, I), drawn from the rule's keyed stream."""
 
-    def init(params, stream):
-        return NoiseState(Stream(stream.keys.clone(), stream.counter))
-
     def update(updates, state, obs: Observation, oracle: SeatOracle):
-        s = Stream(state.stream.keys, state.stream.counter)
+        s = state.resume()
         noise = s.normal(tuple(updates.shape[1:]), dtype=updates.dtype)
         return updates + std(obs.step) * noise.to(updates.device), NoiseState(s)
 
-    return Transform(init, update)
+    return Transform(NoiseState.start, update)
 
 
 # ---- Classical baselines (agents-baselines): per-seat step sizes, optimism, projection
