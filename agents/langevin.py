@@ -34,6 +34,7 @@ from agents.transforms import (
     add_decayed_weights,
     add_noise,
     constant,
+    positive_number,
     scale,
     scale_by_particles,
 )
@@ -43,26 +44,15 @@ from gangames.oracle import SeatOracle
 __all__ = ["MirrorState", "langevin", "langevin_rule", "mirror_gan", "mirror_gan_rule"]
 
 
-def _number(name: str, value: object, *, positive: bool) -> float:
-    """``value`` as a float, refusing non-numbers and non-positive (or negative) ones."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidConfigError(f"{name} must be a number, got {value!r}")
-    ok = value > 0 if positive else value >= 0
-    if not (ok and math.isfinite(value)):
-        need = "positive" if positive else "non-negative"
-        raise InvalidConfigError(f"{name} must be finite and {need}, got {value!r}")
-    return float(value)
-
-
 def langevin_rule(
     lr: float, temperature: float, prior_std: float | None = None
 ) -> UpdateRule:
     """One seat's particle Langevin step (see :func:`langevin`)."""
-    lr = _number("lr", lr, positive=True)
-    temperature = _number("temperature", temperature, positive=False)
+    lr = positive_number("lr", lr)
+    temperature = positive_number("temperature", temperature, allow_zero=True)
     pieces = [scale_by_particles()]
     if prior_std is not None:
-        prior_std = _number("prior_std", prior_std, positive=True)
+        prior_std = positive_number("prior_std", prior_std)
         pieces.append(add_decayed_weights(temperature / prior_std**2))
     pieces += [scale(-lr), add_noise(constant(math.sqrt(2.0 * lr * temperature)))]
     return chain(*pieces, name="langevin")
@@ -128,9 +118,9 @@ def mirror_gan_rule(
     lr: float, noise: float, chain_length: int = 10, beta: float = 0.1
 ) -> UpdateRule:
     """One seat's Mirror-GAN step (see :func:`mirror_gan`)."""
-    lr = _number("lr", lr, positive=True)
-    noise = _number("noise", noise, positive=False)
-    beta = _number("beta", beta, positive=True)
+    lr = positive_number("lr", lr)
+    noise = positive_number("noise", noise, allow_zero=True)
+    beta = positive_number("beta", beta)
     if beta > 1:
         raise InvalidConfigError(f"beta must lie in (0, 1], got {beta!r}")
     if (

@@ -31,6 +31,7 @@ from typing import NamedTuple
 import torch
 
 from agents.base import Observation, Solver, UpdateRule, constant_cost, stateless
+from agents.transforms import positive_number
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
@@ -43,14 +44,8 @@ __all__ = [
 ]
 
 
-def _positive(name: str, value: float) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not value > 0:
-        raise InvalidConfigError(f"{name} must be a positive number, got {value!r}")
-
-
 def _rate(anchor_rate: float) -> None:
-    _positive("anchor_rate", anchor_rate)
+    positive_number("anchor_rate", anchor_rate)
     if anchor_rate > 1:  # r = η_φλ > 1 would overshoot the inner solution
         raise InvalidConfigError(f"anchor_rate must be in (0, 1], got {anchor_rate!r}")
 
@@ -88,8 +83,8 @@ def proximal_critic(
     References:
         Farnia & Ozdaglar, ICML 2020 (see :func:`proximal`).
     """
-    _positive("prox_lambda", prox_lambda)
-    _positive("inner_lr", inner_lr)
+    positive_number("prox_lambda", prox_lambda)
+    positive_number("inner_lr", inner_lr)
     _rate(anchor_rate)
     if (
         isinstance(inner_steps, bool)
@@ -158,7 +153,7 @@ def proximal_generator(lr: float = 0.1, anchor_rate: float = 1.0) -> UpdateRule:
     References:
         Farnia & Ozdaglar, ICML 2020 (see :func:`proximal`).
     """
-    _positive("lr", lr)
+    positive_number("lr", lr)
     _rate(anchor_rate)
     exact = anchor_rate == 1.0
 

@@ -32,7 +32,7 @@ import torch
 
 from agents.base import Observation, Solver, UpdateRule, chain, constant_cost, stateless
 from agents.linalg import conjugate_gradient_solve, normal_equations_solve
-from agents.transforms import scale
+from agents.transforms import positive_number, scale
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
@@ -47,13 +47,6 @@ __all__ = [
     "unrolled",
     "unrolled_rule",
 ]
-
-
-def _positive(name: str, value: float, *, strict: bool = True) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not (value > 0 if strict else value >= 0):
-        kind = "positive" if strict else "non-negative"
-        raise InvalidConfigError(f"{name} must be a {kind} number, got {value!r}")
 
 
 def _count(name: str, value: int, *, minimum: int) -> None:
@@ -114,8 +107,8 @@ def stackelberg_leader(
     References:
         Fiez, Chasnov & Ratliff, ICML 2020 (see :func:`stackelberg`).
     """
-    _positive("lr", lr)
-    _positive("regularization", regularization, strict=False)
+    positive_number("lr", lr)
+    positive_number("regularization", regularization, allow_zero=True)
     _count("cg_iterations", cg_iterations, minimum=1)
     hvps = cg_iterations + 1 + (1 if warm_start else 0)
 
@@ -191,7 +184,7 @@ def stackelberg(
     """
     if leader not in SEATS:
         raise InvalidConfigError(f"leader must be one of {SEATS}, got {leader!r}")
-    _positive("lr_follower", lr_follower)
+    positive_number("lr_follower", lr_follower)
     lead = stackelberg_leader(lr_leader, regularization, cg_iterations, warm_start)
     follow = _gradient_descent(lr_follower, "stackelberg_follower")
     gen, dis = (lead, follow) if leader == "generator" else (follow, lead)
@@ -236,10 +229,10 @@ def follow_the_ridge_rule(
     References:
         Wang, Zhang & Ba, ICLR 2020 (see :func:`follow_the_ridge`).
     """
-    _positive("lr", lr)
-    _positive("lr_leader", lr_leader)
+    positive_number("lr", lr)
+    positive_number("lr_leader", lr_leader)
     _count("cg_iterations", cg_iterations, minimum=1)
-    _positive("damping", damping, strict=False)
+    positive_number("damping", damping, allow_zero=True)
     hvps = 2 * cg_iterations + 2
 
     def update(
@@ -311,7 +304,7 @@ def follow_the_ridge(
         * Wang, Zhang & Ba, "On solving minimax optimization locally: a
           follow-the-ridge approach", ICLR 2020.
     """
-    _positive("lr_generator", lr_generator)
+    positive_number("lr_generator", lr_generator)
     follower = follow_the_ridge_rule(
         lr_discriminator, lr_generator, cg_iterations, damping
     )
@@ -370,10 +363,10 @@ def unrolled_rule(
     References:
         Metz, Poole, Pfau & Sohl-Dickstein, ICLR 2017 (see :func:`unrolled`).
     """
-    _positive("lr", lr)
+    positive_number("lr", lr)
     _count("unroll_steps", unroll_steps, minimum=0)
     eta_u = lr if unroll_lr is None else unroll_lr
-    _positive("unroll_lr", eta_u)
+    positive_number("unroll_lr", eta_u)
     k_steps = unroll_steps
     if k_steps == 0:
         cost = 0.0
