@@ -26,7 +26,7 @@ from gangames.errors import (
 )
 from gangames.game import Game, Mixed, ParamLayout, mixed
 from gangames.oracle import Ledger, Oracle, SeatOracle
-from gangames.registration import make, make_game, names, register, spec
+from gangames.registration import make, make_game, names, preset, register, spec
 from gangames.types import SEATS, Seat
 
 __version__ = "0.1.0"
@@ -57,6 +57,7 @@ __all__ = [
     "mixed",
     "names",
     "new_match",
+    "preset",
     "register",
     "spec",
     "testing",

@@ -59,6 +59,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from gangames.concepts import Preset
 from gangames.random import Stream
 from gangames.types import SEATS, Instance, Seat
 
@@ -182,6 +183,10 @@ class Game(abc.ABC):
             (neural games); other games use it only when the env is given
             ``estimator=…``.
         render_modes: the env render modes the game supports besides ``None``.
+        query_unit: gradient-equivalents of the base game that one oracle query of
+            this game costs (1; K for a game lifted to K particles per seat).
+        preset: the game's benchmark setting — solution concept, env options, budget
+            and target (:class:`~gangames.concepts.Preset`); ``None`` if it has none.
     """
 
     stochastic: ClassVar[bool] = False
@@ -191,6 +196,8 @@ class Game(abc.ABC):
     divergence_threshold: ClassVar[float] = 1e6
     gap_estimator: ClassVar[str] = "exact"
     gradient_noise: ClassVar[float] = 0.0
+    query_unit: ClassVar[float] = 1.0
+    preset: ClassVar[Preset | None] = None
 
     # ---- required ---------------------------------------------------------------
     @abc.abstractmethod
@@ -474,6 +481,10 @@ class Mixed(Game):
     @property
     def gap_estimator(self) -> str:  # type: ignore[override]
         return self.base.gap_estimator
+
+    @property
+    def query_unit(self) -> float:  # type: ignore[override]
+        return self.base.query_unit * self.particles
 
     @property
     def gradient_noise(self) -> float:  # type: ignore[override]

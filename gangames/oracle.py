@@ -46,19 +46,32 @@ COSTS: Mapping[str, float] = {"value": 0.5, "grad": 1.0, "hvp": 2.0}
 
 @dataclass
 class Ledger:
-    """Query counts per seat and kind; :meth:`cost` converts them to gradient-equivalents."""
+    """Query counts per seat and kind; :meth:`cost` converts them to gradient-equivalents.
+
+    Costs are in gradient-equivalents of the *base* game: a query of a game lifted to
+    K particles per seat (:func:`~gangames.game.mixed`) does the work of K base
+    queries, so ``unit = K`` (:attr:`~gangames.game.Game.query_unit`). Without it a
+    particle method would get K times the budget of a pure one.
+
+    Example:
+        >>> ledger = Ledger(unit=8.0)
+        >>> ledger.charge("generator", "grad")
+        >>> ledger.cost("generator")
+        8.0
+    """
 
     counts: dict[Seat, dict[str, int]] = field(
         default_factory=lambda: {seat: dict.fromkeys(COSTS, 0) for seat in SEATS}
     )
+    unit: float = 1.0  # base-game gradient-equivalents per counted gradient
 
     def charge(self, seat: Seat, kind: str, n: int = 1) -> None:
         """Record ``n`` queries of ``kind`` made by ``seat``."""
         self.counts[seat][kind] += n
 
     def cost(self, seat: Seat) -> float:
-        """Gradient-equivalents spent by ``seat``."""
-        return sum(COSTS[kind] * n for kind, n in self.counts[seat].items())
+        """Gradient-equivalents (of the base game) spent by ``seat``."""
+        return self.unit * sum(COSTS[kind] * n for kind, n in self.counts[seat].items())
 
     def costs(self) -> dict[Seat, float]:
         """Gradient-equivalents spent by each seat."""
@@ -66,7 +79,8 @@ class Ledger:
 
     def copy(self) -> Ledger:
         """An independent copy (for snapshots and tests)."""
-        return Ledger({seat: dict(kinds) for seat, kinds in self.counts.items()})
+        counts = {seat: dict(kinds) for seat, kinds in self.counts.items()}
+        return Ledger(counts, self.unit)
 
 
 class Oracle:
@@ -101,7 +115,7 @@ class Oracle:
         self.game = game
         self.instance = instance
         self.stream = stream
-        self.ledger = ledger if ledger is not None else Ledger()
+        self.ledger = ledger if ledger is not None else Ledger(unit=game.query_unit)
 
     def view(self, seat: Seat) -> SeatOracle:
         """The seat-relative oracle of ``seat``."""

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gangames.concepts import Preset
 from gangames.envs import EnvConfig, GameAECEnv, GameParallelEnv
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, mixed
@@ -36,6 +37,7 @@ __all__ = [
     "make",
     "make_game",
     "names",
+    "preset",
     "register",
     "spec",
 ]
@@ -154,6 +156,21 @@ def make_game(id: str, **kwargs: Any) -> Game:
     except ValueError as err:
         raise InvalidConfigError(f"{id}: {err}") from None
     return game if particles is None else mixed(game, particles=particles)
+
+
+def preset(id: str) -> Preset:
+    """The benchmark preset the game ``id`` declares (:mod:`gangames.concepts`).
+
+    Raises:
+        InvalidConfigError: the game declares none.
+    """
+    game = make_game(id)
+    if game.preset is None:
+        raise InvalidConfigError(
+            f"{id}: the game declares no benchmark preset (its class attribute "
+            "'preset'); give the game's concept, budget and target in the config"
+        )
+    return game.preset
 
 
 def _game_fields(entry_point: Callable[..., Game]) -> set[str]:

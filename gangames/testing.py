@@ -421,14 +421,17 @@ def check_rule(
             **game_options,
         )
 
-    params, costs = _run(make(len(seeds)), guarded, list(seeds), steps)
+    env = make(len(seeds))
+    unit = env.game.query_unit  # base-game gradients per query (K on K particles)
+    params, costs = _run(env, guarded, list(seeds), steps)
     assert len(params) == steps, f"match ended after {len(params)} of {steps} rounds"
     for step, cost in enumerate(costs):
         for seat in SEATS:
-            declared = 1.0 + solver.rule(seat).cost(step)
+            declared = unit * (1.0 + solver.rule(seat).cost(step))
             assert abs(cost[seat] - declared) < 1e-9, (
                 f"{solver.name} ({seat}) spent {cost[seat]} gradient-equivalents at step "
-                f"{step}, declared {declared} (1 observed gradient + rule.cost)"
+                f"{step}, declared {declared} ((1 observed gradient + rule.cost) × "
+                f"{unit:g} base gradients per query)"
             )
     again, _ = _run(make(len(seeds)), solver, list(seeds), steps)
     for (t1, p1), (t2, p2) in zip(params, again, strict=True):

@@ -83,9 +83,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
+from gangames.concepts import Condition, Preset, Target
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, ParamLayout
 from gangames.games.quadratic import (
@@ -131,6 +133,17 @@ class Bilinear(Game):
         >>> game.gap_estimator
         'restricted to ‖·‖ ≤ 1.0'
     """
+
+    preset: ClassVar[Preset] = Preset(
+        "nash_gap",
+        Target((Condition("duality_gap", 1e-3),)),
+        budget=1000,
+        why=(
+            "A gap of 1e-3 is about 1/2000 of the starting gap (~2): well past the "
+            "plateau where GDA spirals out; tuned extragradient and optimistic GDA "
+            "reach it in ~150–400 gradients (linear rate, §8 T1), so 1000 leaves room."
+        ),
+    )
 
     dimension: int = 2
     condition_number: float = 1.0

@@ -63,9 +63,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
+from gangames.concepts import Condition, Preset, Target
 from gangames.game import Game, ParamLayout
 from gangames.random import Stream
 from gangames.types import Instance, Seat
@@ -95,6 +97,18 @@ class CirclePursuit(Game):
         >>> game.best_response_value({}, "discriminator", theta).abs() < 1e-6
         tensor([True])
     """
+
+    preset: ClassVar[Preset] = Preset(
+        "mixed_gap",
+        Target((Condition("duality_gap", 0.05),)),
+        budget=8000,
+        options={"particles": 16},
+        why=(
+            "Pure strategies keep the gap at 2 (§8 T6); 16 particles drawn uniformly "
+            "give √(π/16) ≈ 0.44 on average, evenly spread ones 0. 0.05 asks for a "
+            "cloud an order of magnitude better than chance; 8000 is 500 rounds."
+        ),
+    )
 
     init_scale: float = math.pi
 

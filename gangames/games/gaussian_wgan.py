@@ -132,9 +132,11 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
+from gangames.concepts import Condition, Preset, Target
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, ParamLayout
 from gangames.games.covariance import _frob, _haar_orthogonal, _sym
@@ -261,6 +263,16 @@ class GaussianWGAN(Game):
         >>> game.best_response_value(inst, "discriminator", theta).abs().item() < 1e-12
         True
     """
+
+    preset: ClassVar[Preset] = Preset(
+        "nash_gap",
+        Target((Condition("duality_gap", 1e-3),)),
+        budget=1000,
+        why=(
+            "With the default linear critic the mean part is bilinear (§8 T8): GDA "
+            "spirals, extragradient / optimistic GDA converge; 1e-3 as on Bilinear."
+        ),
+    )
 
     dimension: int = 1
     critic: str = "linear"
