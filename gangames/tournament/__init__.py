@@ -21,8 +21,6 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
-
 from gangames.tournament.config import (
     MODES,
     Entrant,
@@ -31,6 +29,7 @@ from gangames.tournament.config import (
     load_config,
 )
 from gangames.tournament.match import STATUSES, decode_trajectory
+from gangames.tournament.report import write_report
 from gangames.tournament.runner import RunSummary, run
 from gangames.tournament.schedule import Match, match_seed, schedule
 from gangames.tournament.store import ResumeError, Store
@@ -52,10 +51,3 @@ __all__ = [
     "schedule",
     "write_report",
 ]
-
-
-def write_report(out_dir: Any, **kwargs: Any) -> Any:
-    """Write the report of the tournament in ``out_dir`` (see :mod:`.report`)."""
-    from gangames.tournament.report import write_report as _write
-
-    return _write(out_dir, **kwargs)

@@ -1,5 +1,9 @@
 """Bind update rules to environment seats and play whole matches.
 
+The match loop belongs to the game side: it needs only the rule protocol
+(:mod:`gangames.rules`) and the envs, so :mod:`agents` re-exports it
+(``agents.play``, ``agents.SeatAgent``, ``agents.env_for``) without a back-edge.
+
 :class:`SeatAgent` makes a rule usable in a plain PettingZoo loop::
 
     env = gangames.make("gangames/Bilinear-v0")
@@ -26,10 +30,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.base import Observation, Solver, UpdateRule
 from gangames.envs import GameAECEnv, GameParallelEnv
 from gangames.errors import InvalidConfigError
 from gangames.random import Stream
+from gangames.registration import make
+from gangames.rules import Observation, Solver, UpdateRule
 from gangames.types import SEATS, Seat
 
 __all__ = [
@@ -151,11 +156,9 @@ def env_for(
         >>> env.possible_agents[0]
         'discriminator'
     """
-    import gangames
-
     if solver.order == "sequential":
         options = {"order": "sequential", "first": solver.first, **options}
-    return gangames.make(game_id, **options)
+    return make(game_id, **options)
 
 
 def check_order(env: GameParallelEnv | GameAECEnv, solver: Solver) -> None:
