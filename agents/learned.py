@@ -26,9 +26,20 @@ trained in one seat can play the other; raw-update policies need the game's size
 match. The oracle cost per step is that of the base rules (0 for the built-in
 directions): the policy itself does not query the game.
 
-Example:
-    >>> import agents  # doctest: +SKIP
-    >>> solver = agents.make("sb3", path="runs/dirac/policy.zip")  # doctest: +SKIP
+Example (a policy trained for a few steps, saved, loaded and played, batched):
+    >>> import tempfile
+    >>> import agents, gangames
+    >>> from gangames.training import train
+    >>> result = train(
+    ...     "gangames/DiracGAN-generator-v0",
+    ...     total_timesteps=64,
+    ...     out_dir=tempfile.mkdtemp(),
+    ...     algo_kwargs={"n_steps": 64, "batch_size": 32, "n_epochs": 1},
+    ... )
+    >>> solver = agents.make("sb3", path=str(result.path))
+    >>> env = gangames.make("gangames/DiracGAN-v0", batch=4, max_steps=5)
+    >>> len(agents.play(env, solver, seed=[0, 1, 2, 3]))
+    6
 """
 
 from __future__ import annotations

@@ -4,23 +4,26 @@ The match loop belongs to the game side: it needs only the rule protocol
 (:mod:`gangames.rules`) and the envs, so :mod:`agents` re-exports it
 (``agents.play``, ``agents.SeatAgent``, ``agents.env_for``) without a back-edge.
 
-:class:`SeatAgent` makes a rule usable in a plain PettingZoo loop::
-
-    env = gangames.make("gangames/Bilinear-v0")
-    solver = agents.make("extragradient", lr=0.1)
-    obs, infos = env.reset(seed=0)
-    seats = {s: SeatAgent(solver.rule(s), s) for s in env.possible_agents}
-    for agent in seats.values():
-        agent.reset(env)
-    while env.agents:
-        obs, *_ = env.step({s: seats[s].act(obs[s]) for s in env.agents})
-
-:func:`play` does exactly that (or the AEC loop for sequential envs) and returns the
-trajectory of infos, one per round.
+:class:`SeatAgent` makes a rule usable in a plain PettingZoo loop; :func:`play` does
+exactly that (or the AEC loop for sequential envs) and returns the trajectory of infos,
+one per round.
 
 An update with non-finite entries in some instances is not sent to the env (which would
 refuse it): those instances are declared diverged — the match records the divergence
 as an outcome — and receive a zero update.
+
+Example:
+    >>> import agents, gangames
+    >>> env = gangames.make("gangames/Bilinear-v0", max_steps=3)
+    >>> solver = agents.make("extragradient", lr=0.1)
+    >>> obs, infos = env.reset(seed=0)
+    >>> seats = {s: SeatAgent(solver.rule(s), s) for s in env.possible_agents}
+    >>> for agent in seats.values():
+    ...     agent.reset(env)
+    >>> while env.agents:
+    ...     obs, *_ = env.step({s: seats[s].act(obs[s]) for s in env.agents})
+    >>> env.match.state.step
+    3
 """
 
 from __future__ import annotations

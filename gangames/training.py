@@ -9,14 +9,18 @@ progress bar on request (tqdm), and save policies as SB3 zips with the ``gangame
 description that :func:`agents.learned.load_policy` needs to rebuild them safely
 (weights only, no unpickling). Load a result with ``agents.make("sb3", path=...)``.
 
-Example:
-    >>> from gangames.training import train  # doctest: +SKIP
-    >>> result = train(  # doctest: +SKIP
+Example (a few PPO updates; a useful policy needs thousands of timesteps):
+    >>> import tempfile
+    >>> from gangames.training import train
+    >>> result = train(
     ...     "gangames/DiracGAN-generator-v0",
-    ...     total_timesteps=4096,
-    ...     out_dir="runs/dirac",
-    ...     env_kwargs={"opponent": "gradient", "max_steps": 50},
+    ...     total_timesteps=128,
+    ...     out_dir=tempfile.mkdtemp(),
+    ...     env_kwargs={"opponent": "gradient", "max_steps": 16},
+    ...     algo_kwargs={"n_steps": 64, "batch_size": 32, "n_epochs": 1},
     ... )
+    >>> result.path.name
+    'policy.zip'
 
 The command line (``gangames train``) exposes the same through :func:`add_arguments`
 and :func:`run`.

@@ -13,7 +13,7 @@ Modules: :mod:`.config` (TOML / dict → validated config), :mod:`.schedule` (ma
 and their seeds), :mod:`.match` (play and score one match), :mod:`.backends`,
 :mod:`.store`, :mod:`.runner`, :mod:`.report` and :mod:`.plots`.
 
-Example:
+Example (skipped in the doctests: the main config plays for minutes):
     >>> from gangames.tournament import load_config, run, write_report
     >>> summary = run(load_config("configs/main.toml"), "runs/main", workers=2)  # doctest: +SKIP
     >>> print(write_report("runs/main").leaderboard)  # doctest: +SKIP
