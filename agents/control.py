@@ -5,7 +5,6 @@ and plays, once saved, as an update rule (:mod:`agents.learned`). Both run the s
 :class:`Controller`: it turns the seat's :class:`~gangames.rules.Observation` into the
 policy's features and the policy's action into an update, batched over instances.
 
-
 **Control modes.** What an action means and what the policy observes
 (:class:`ControlConfig`):
 
@@ -94,7 +93,7 @@ class ControlConfig:
     """What the policy controls and observes (JSON-serialisable; saved with policies).
 
     Args:
-        mode: ``"update"``, ``"step_size"`` or ``"mix"`` (see :mod:`agents.control`).
+        mode: ``"update"``, ``"step_size"`` or ``"mix"`` (see the module docstring).
         max_update: ``update`` mode: the update of action ``a`` is ``max_update·a``.
         control: ``step_size`` mode: ``"seat"`` (one multiplier) or ``"layer"`` (one per
             layer of the seat's layout).
