@@ -2,9 +2,11 @@
 
 Each rule is a pure ``(init, update)`` pair over ``(B, d)`` tensors that talks to the
 game only through its seat's counted oracle (:class:`gangames.oracle.SeatOracle`); a
-:class:`~agents.base.Solver` pairs one rule per seat. ``agents.make(name, **hp)`` builds
-a registered solver, ``agents.names()`` lists them, and :func:`~agents.play.play` plays
-a whole match.
+:class:`~gangames.rules.Solver` pairs one rule per seat. ``agents.make(name, **hp)``
+builds a registered solver, ``agents.names()`` lists them, and
+:func:`~gangames.play.play` plays a whole match. The rule protocol and the match loop
+live in :mod:`gangames.rules` and :mod:`gangames.play` (the game side plays rules
+without importing this package); they are re-exported here.
 
 Example:
     >>> import agents, gangames
@@ -17,9 +19,9 @@ Example:
 from __future__ import annotations
 
 from agents import builtins as _builtins  # noqa: F401  (registers the built-ins)
-from agents.base import Observation, Solver, Transform, UpdateRule, chain
-from agents.play import SeatAgent, env_for, play
 from agents.registry import factory, make, names, register
+from gangames.play import SeatAgent, env_for, play
+from gangames.rules import Observation, Solver, Transform, UpdateRule, chain
 
 __all__ = [
     "Observation",

@@ -36,7 +36,6 @@ from typing import NamedTuple
 
 import torch
 
-from agents.base import Observation, Solver, Transform, chain
 from agents.linalg import safe_div
 from agents.transforms import (
     Schedule,
@@ -50,6 +49,7 @@ from agents.transforms import (
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
+from gangames.rules import Observation, Solver, Transform, chain
 from gangames.types import SEATS
 
 __all__ = [

@@ -17,9 +17,16 @@ from __future__ import annotations
 
 import torch
 
-from agents.base import Observation, Solver, Transform, chain, constant_cost, stateless
 from agents.transforms import projected_step, scale, scale_by_optimism, seat_steps
 from gangames.oracle import SeatOracle
+from gangames.rules import (
+    Observation,
+    Solver,
+    Transform,
+    chain,
+    constant_cost,
+    stateless,
+)
 from gangames.types import SEATS
 
 __all__ = ["extragradient", "extrapolate", "optimistic_gda"]

@@ -29,7 +29,12 @@ from typing import NamedTuple
 
 import torch
 
-from agents.base import (
+from agents.transforms import Projection, project, scale
+from agents.transforms import projection as make_projection
+from gangames.errors import InvalidConfigError
+from gangames.oracle import SeatOracle
+from gangames.random import Stream
+from gangames.rules import (
     Observation,
     Solver,
     Transform,
@@ -38,11 +43,6 @@ from agents.base import (
     constant_cost,
     stateless,
 )
-from agents.transforms import Projection, project, scale
-from agents.transforms import projection as make_projection
-from gangames.errors import InvalidConfigError
-from gangames.oracle import SeatOracle
-from gangames.random import Stream
 
 __all__ = [
     "RelaxState",

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import torch
 
-from agents.base import Observation, Solver, Transform, chain, constant_cost, stateless
 from agents.transforms import (
     positive_number,
     projected_step,
@@ -37,6 +36,14 @@ from agents.transforms import (
 )
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
+from gangames.rules import (
+    Observation,
+    Solver,
+    Transform,
+    chain,
+    constant_cost,
+    stateless,
+)
 from gangames.types import SEATS
 
 __all__ = ["adam", "alternating_gda", "critic_steps", "gda"]

@@ -28,7 +28,6 @@ import math
 
 import torch
 
-from agents.base import Observation, Solver, UpdateRule, chain, constant_cost
 from agents.transforms import (
     NoiseState,
     add_decayed_weights,
@@ -40,6 +39,7 @@ from agents.transforms import (
 )
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
+from gangames.rules import Observation, Solver, UpdateRule, chain, constant_cost
 
 __all__ = ["MirrorState", "langevin", "langevin_rule", "mirror_gan", "mirror_gan_rule"]
 

@@ -1,6 +1,7 @@
 """Learned agents: Stable-Baselines3 policies playing as update rules (``"sb3"``).
 
-A policy trained on a single-agent view (:mod:`gangames.wrappers`, :mod:`gangames.training`)
+A policy trained on a single-agent view (:mod:`gangames.wrappers`,
+:mod:`gangames.training`)
 is saved as a Stable-Baselines3 zip plus one JSON entry, ``gangames.json``, that says
 how to rebuild and replay it: the algorithm, the network architecture, and the view's
 control options (mode, base rules, …) and sizes.
@@ -16,8 +17,8 @@ run arbitrary code. A corrupt or foreign file is refused with an
 outside that folder is refused as well.
 
 **Playing.** :func:`policy_rule` turns a loaded policy into an
-:class:`~agents.base.UpdateRule`: each step it computes the view's features from the
-seat's observation (the same :class:`~gangames.wrappers.Controller` as in training),
+:class:`~gangames.rules.UpdateRule`: each step it computes the view's features from the
+seat's observation (the same :class:`~agents.control.Controller` as in training),
 runs the policy once on all B instances (one batched forward pass, deterministic
 action: the Gaussian mean for PPO, the squashed mean for SAC) and decodes the action
 into an update. Features are seat-relative (own loss, own gradient), so a policy
@@ -25,9 +26,20 @@ trained in one seat can play the other; raw-update policies need the game's size
 match. The oracle cost per step is that of the base rules (0 for the built-in
 directions): the policy itself does not query the game.
 
-Example:
-    >>> import agents  # doctest: +SKIP
-    >>> solver = agents.make("sb3", path="runs/dirac/policy.zip")  # doctest: +SKIP
+Example (a policy trained for a few steps, saved, loaded and played, batched):
+    >>> import tempfile
+    >>> import agents, gangames
+    >>> from gangames.training import train
+    >>> result = train(
+    ...     "gangames/DiracGAN-generator-v0",
+    ...     total_timesteps=64,
+    ...     out_dir=tempfile.mkdtemp(),
+    ...     algo_kwargs={"n_steps": 64, "batch_size": 32, "n_epochs": 1},
+    ... )
+    >>> solver = agents.make("sb3", path=str(result.path))
+    >>> env = gangames.make("gangames/DiracGAN-v0", batch=4, max_steps=5)
+    >>> len(agents.play(env, solver, seed=[0, 1, 2, 3]))
+    6
 """
 
 from __future__ import annotations
@@ -43,11 +55,14 @@ from typing import Any, NamedTuple
 import gymnasium
 import numpy as np
 import torch
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.sac.policies import SACPolicy
 
-from agents.base import Observation, Solver, UpdateRule
+from agents.control import ControlConfig, Controller
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
+from gangames.rules import Observation, Solver, UpdateRule
 
 __all__ = [
     "ACTIVATIONS",
@@ -81,13 +96,7 @@ def _constant_schedule(progress: float) -> float:
 
 
 def _policy_class(algo: str) -> type:
-    if algo == "ppo":
-        from stable_baselines3.common.policies import ActorCriticPolicy
-
-        return ActorCriticPolicy
-    from stable_baselines3.sac.policies import SACPolicy
-
-    return SACPolicy
+    return ActorCriticPolicy if algo == "ppo" else SACPolicy
 
 
 def _builder(algo: str) -> Callable[..., Any]:
@@ -147,8 +156,6 @@ def check_architecture(algo: str, arch: Mapping[str, Any]) -> dict[str, Any]:
 def _spaces(
     view: Mapping[str, Any],
 ) -> tuple[gymnasium.spaces.Box, gymnasium.spaces.Box]:
-    from gangames.wrappers import ControlConfig
-
     control = ControlConfig.from_json(view["control"])
     dims = (view["observation_dim"], view["action_dim"])
     if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims):
@@ -278,8 +285,6 @@ def deterministic_action(policy: Any, obs: torch.Tensor) -> torch.Tensor:
     ``tanh(μ(obs))``. Computed from the networks directly (not through
     ``torch.distributions``, whose argument checks synchronise with the host).
     """
-    from stable_baselines3.sac.policies import SACPolicy
-
     # observations are flat Boxes: preprocessing is the identity (SB3's would also cast
     # to float32, which float64 play must avoid)
     if isinstance(policy, SACPolicy):
@@ -293,10 +298,8 @@ def deterministic_action(policy: Any, obs: torch.Tensor) -> torch.Tensor:
 def policy_rule(loaded: LoadedPolicy, seat: str, name: str = "sb3") -> UpdateRule:
     """The update rule that plays ``seat`` with a loaded policy (batched over B).
 
-    Cost per step: that of the control mode's base rules (see :mod:`gangames.wrappers`).
+    Cost per step: that of the control mode's base rules (see :mod:`agents.control`).
     """
-    from gangames.wrappers import ControlConfig, Controller
-
     view = loaded.meta["view"]
     controller = Controller(ControlConfig.from_json(view["control"]), seat)  # type: ignore[arg-type]
     obs_dim, act_dim = view["observation_dim"], view["action_dim"]

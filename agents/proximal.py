@@ -30,11 +30,11 @@ from typing import NamedTuple
 
 import torch
 
-from agents.base import Observation, Solver, UpdateRule, constant_cost, stateless
 from agents.transforms import positive_number
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
+from gangames.rules import Observation, Solver, UpdateRule, constant_cost, stateless
 
 __all__ = [
     "ProximalGeneratorState",

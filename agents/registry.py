@@ -1,4 +1,4 @@
-"""The agent registry: ``make(name, **hyperparameters)`` → :class:`~agents.base.Solver`.
+"""The agent registry: ``make(name, **hyperparameters)`` → :class:`~gangames.rules.Solver`.
 
 Ids are lowercase method names. Factories are callables returning a ``Solver``; import
 strings are refused, so configs can only name registered agents. Third-party packages
@@ -17,8 +17,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from agents.base import Solver
 from gangames.errors import InvalidConfigError
+from gangames.rules import Solver
 
 __all__ = ["factory", "make", "names", "register"]
 

@@ -30,12 +30,19 @@ from typing import NamedTuple
 
 import torch
 
-from agents.base import Observation, Solver, UpdateRule, chain, constant_cost, stateless
 from agents.linalg import conjugate_gradient_solve, normal_equations_solve
 from agents.transforms import positive_number, scale
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
+from gangames.rules import (
+    Observation,
+    Solver,
+    UpdateRule,
+    chain,
+    constant_cost,
+    stateless,
+)
 from gangames.types import SEATS
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Reusable chain pieces: step sizes, schedules, momentum, Adam, noise, projection.
 
-Each factory returns a :class:`~agents.base.Transform`; compose them with
-:func:`~agents.base.chain`. All are batched over ``(B, d)`` and free of host syncs.
+Each factory returns a :class:`~gangames.rules.Transform`; compose them with
+:func:`~gangames.rules.chain`. All are batched over ``(B, d)`` and free of host syncs.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import NamedTuple
 
 import torch
 
-from agents.base import Observation, Transform, stateless
 from gangames.errors import InvalidConfigError
 from gangames.game import Mixed
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
+from gangames.rules import Observation, Transform, stateless
 
 __all__ = [
     "OptimismState",

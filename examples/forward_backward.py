@@ -27,9 +27,9 @@ import numpy as np
 
 import agents
 import gangames
-from agents.base import Solver, chain
 from agents.forward_backward import fbf, srfb
 from agents.transforms import scale
+from gangames.rules import Solver, chain
 
 
 @dataclass(frozen=True)

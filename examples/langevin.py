@@ -25,9 +25,9 @@ import numpy as np
 
 import agents
 import gangames
-from agents.base import Solver, chain
 from agents.langevin import langevin, mirror_gan
 from agents.transforms import scale
+from gangames.rules import Solver, chain
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,10 @@ from typing import Any
 import gymnasium
 
 import gangames
+from gangames.registration import view_id
 from gangames.tournament import TournamentConfig, run, write_report
 from gangames.training import evaluate, make_model, train
-from gangames.wrappers import GameView, view_id
+from gangames.wrappers import GameView
 
 
 def parse() -> argparse.Namespace:

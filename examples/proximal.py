@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 import agents
 import gangames
-from agents.base import Solver, chain
 from agents.proximal import proximal
 from agents.transforms import scale
+from gangames.rules import Solver, chain
 
 
 @dataclass(frozen=True)

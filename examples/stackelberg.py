@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import agents
 import gangames
-from agents.base import Solver, chain
 from agents.stackelberg import follow_the_ridge, stackelberg, unrolled
 from agents.transforms import scale
+from gangames.rules import Solver, chain
 
 
 @dataclass(frozen=True)

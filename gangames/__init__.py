@@ -4,6 +4,11 @@ Each registered game is a PettingZoo environment whose players are the generator
 (θ, minimises V) and the discriminator (φ, maximises V); actions are parameter updates
 and rewards are equilibrium gaps.
 
+``import gangames`` loads the core only (games, oracle, engine, envs, metrics, the rule
+protocol and the checkers), never :mod:`agents`. The layers that join games and
+agents are imported by name: ``gangames.wrappers`` (Gymnasium views),
+``gangames.training``, ``gangames.tournament`` and ``gangames.cli``.
+
 Example:
     >>> import gangames
     >>> env = gangames.make("gangames/DiracGAN-v0", max_steps=5)
@@ -26,7 +31,15 @@ from gangames.errors import (
 )
 from gangames.game import Game, Mixed, ParamLayout, mixed
 from gangames.oracle import Ledger, Oracle, SeatOracle
-from gangames.registration import make, make_game, names, preset, register, spec
+from gangames.registration import (
+    make,
+    make_game,
+    names,
+    preset,
+    register,
+    register_views,
+    spec,
+)
 from gangames.types import SEATS, Seat
 
 __version__ = "0.1.0"
@@ -59,11 +72,11 @@ __all__ = [
     "new_match",
     "preset",
     "register",
+    "register_views",
     "spec",
     "testing",
 ]
 
-# Single-agent Gymnasium views of every registered game's seats (gangames/wrappers.py)
-from gangames.wrappers import register_views as _register_views
-
-_register_views()
+# Single-agent Gymnasium views of every registered game's seats, registered by import
+# string: gangames.wrappers (and the agents it plays against) loads on gymnasium.make.
+register_views()

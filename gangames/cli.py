@@ -24,6 +24,22 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+import agents
+import gangames
+from gangames import training
+from gangames.tournament import (
+    Entrant,
+    GameEntry,
+    Match,
+    TournamentConfig,
+    load_config,
+    run,
+    write_report,
+)
+from gangames.tournament.match import play_match, score
+
 __all__ = ["build_parser", "main"]
 
 
@@ -48,9 +64,6 @@ def _entry(text: str, name: str, options: str) -> dict[str, Any]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the registered games and agents."""
-    import agents
-    import gangames
-
     print("games:")
     for name in gangames.names():
         print(f"  {name}")
@@ -62,12 +75,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_play(args: argparse.Namespace) -> int:
     """Play one match and print the duality gap against oracle calls."""
-    import numpy as np
-
-    from gangames.tournament.config import Entrant, GameEntry, TournamentConfig
-    from gangames.tournament.match import play_match, score
-    from gangames.tournament.schedule import Match
-
     config = TournamentConfig(
         games=(GameEntry(args.game, _hyperparameters(args.option), "game"),),
         entrants=(Entrant(args.agent, _hyperparameters(args.hp), "agent"),),
@@ -95,8 +102,6 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 def cmd_tournament(args: argparse.Namespace) -> int:
     """Play a tournament, print the leaderboard, write the report."""
-    from gangames.tournament import TournamentConfig, load_config, run, write_report
-
     overrides: dict[str, Any] = {
         "seeds": args.seeds,
         "batch": args.batch,
@@ -140,8 +145,6 @@ def cmd_tournament(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Rewrite the report of a tournament folder."""
-    from gangames.tournament import write_report
-
     report = write_report(args.out, plots=not args.no_plots)
     print(report.leaderboard)
     for path in report.files:
@@ -220,9 +223,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="the tournament's output folder")
     p.add_argument("--no-plots", action="store_true")
     p.set_defaults(func=cmd_report)
-
-    # imported here: training pulls in Stable-Baselines3, which the other commands skip
-    from gangames import training
 
     p = sub.add_parser("train", help="train a learned agent (PPO or SAC) for a seat")
     training.add_arguments(p)

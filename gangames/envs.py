@@ -81,6 +81,8 @@ from gangames.errors import (
 from gangames.estimators import Estimate, EstimatorConfig, estimate_gaps
 from gangames.game import Game
 from gangames.oracle import SeatOracle
+from gangames.random import derive_seeds
+from gangames.render import save_png as write_png
 from gangames.types import SEATS, Seat, other
 
 __all__ = ["EnvConfig", "GameAECEnv", "GameParallelEnv"]
@@ -285,8 +287,6 @@ class _Session:
 
     # ---- reset -------------------------------------------------------------------
     def instance_seeds(self, seed: int | Sequence[int] | None) -> list[int]:
-        from gangames.random import derive_seeds
-
         batch = self.config.batch or 1
         if seed is None:
             if self._seed is None:
@@ -707,9 +707,7 @@ class _Common:
 
     def save_png(self, path: str) -> Path:
         """Write the game's image of instance 0 (as ``rgb_array`` renders it) as PNG."""
-        from gangames.render import save_png
-
-        return save_png(self._session.render_rgb(), path)
+        return write_png(self._session.render_rgb(), path)
 
     def close(self) -> None:
         """Nothing to release."""

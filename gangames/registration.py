@@ -14,22 +14,32 @@ import strings, so a config file can only name registered games.
 Third-party packages add games through the entry-point group ``gangames.games``: each
 entry point loads either a ``Game`` subclass (registered under the entry point's name,
 which must be a valid id) or a function that calls :func:`register` itself.
+
+The single-agent Gymnasium views of each game's seats (:mod:`gangames.wrappers`) are
+registered by :func:`register_views` under an import string, so ``import gangames``
+registers them without loading the views or the :mod:`agents` they play against.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib.metadata
+import inspect
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import gymnasium
+import pettingzoo
 
 from gangames.concepts import Preset
 from gangames.envs import EnvConfig, GameAECEnv, GameParallelEnv
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, mixed
+from gangames.types import SEATS, Seat
 
 __all__ = [
     "GameSpec",
@@ -39,12 +49,15 @@ __all__ = [
     "names",
     "preset",
     "register",
+    "register_views",
     "spec",
+    "view_id",
 ]
 
 _ID = re.compile(r"^(?:[\w.-]+/)?[\w:.-]+-v\d+$")
 _ENV_OPTIONS = frozenset(f.name for f in dataclasses.fields(EnvConfig))
 ORDERS = ("simultaneous", "sequential")
+VIEW_ENTRY_POINT = "gangames.wrappers:GameView"  # imported by gymnasium.make only
 
 
 @dataclass(frozen=True)
@@ -58,8 +71,6 @@ class GameSpec:
     @property
     def doc(self) -> str:
         """The game's documentation page (its module or class docstring)."""
-        import inspect
-
         module = inspect.getmodule(self.entry_point)
         return (
             (module.__doc__ if module is not None else None)
@@ -94,8 +105,6 @@ def register(id: str, entry_point: Callable[..., Game], **defaults: Any) -> None
 
 
 def _register_pettingzoo(id: str) -> None:
-    import pettingzoo
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pettingzoo.register("parallel", id, entry_point=_factory(id, "simultaneous"))
@@ -122,8 +131,6 @@ def spec(id: str) -> GameSpec:
     try:
         return _REGISTRY[id]
     except KeyError:
-        import difflib
-
         hint = difflib.get_close_matches(str(id), list(_REGISTRY), n=3)
         more = f"; did you mean {' or '.join(map(repr, hint))}?" if hint else ""
         raise InvalidConfigError(
@@ -245,3 +252,42 @@ def load_entry_points() -> None:
                 f"game entry point {ep.name!r} is neither a Game nor a function",
                 stacklevel=2,
             )
+
+
+def view_id(game_id: str, seat: Seat) -> str:
+    """The view id of a game id: ``ns/Name-vN`` → ``ns/Name-<seat>-vN``.
+
+    Example:
+        >>> view_id("gangames/DiracGAN-v0", "generator")
+        'gangames/DiracGAN-generator-v0'
+    """
+    head, _, version = game_id.rpartition("-v")
+    return f"{head}-{seat}-v{version}"
+
+
+def register_views(game_ids: Sequence[str] | None = None) -> list[str]:
+    """Register the generator and discriminator views of games with Gymnasium.
+
+    Called on ``import gangames`` for every registered game; call it again after
+    registering games of your own. The views are
+    :class:`gangames.wrappers.GameView`, registered by import string: the module is
+    loaded when ``gymnasium.make`` first builds one.
+
+    Args:
+        game_ids: the games (default: every registered game).
+
+    Returns:
+        The view ids registered.
+    """
+    ids = []
+    for game_id in names() if game_ids is None else game_ids:
+        for seat in SEATS:
+            vid = view_id(game_id, seat)
+            if vid not in gymnasium.registry:
+                gymnasium.register(
+                    vid,
+                    entry_point=VIEW_ENTRY_POINT,
+                    kwargs={"game_id": game_id, "seat": seat},
+                )
+            ids.append(vid)
+    return ids

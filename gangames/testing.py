@@ -24,12 +24,16 @@ from typing import Any
 
 import numpy as np
 import torch
+from pettingzoo import AECEnv, ParallelEnv
+from pettingzoo.test import api_test, parallel_api_test
 
 from gangames import metrics
 from gangames.engine import new_match
 from gangames.errors import InvalidActionError, ResetNeededError, UnknownAgentError
 from gangames.game import Game
+from gangames.play import SeatAgent
 from gangames.random import Stream
+from gangames.registration import make
 from gangames.types import SEATS
 
 __all__ = ["check_env", "check_game", "check_rule"]
@@ -229,9 +233,6 @@ def check_env(env_fn: Callable[[], Any], *, num_cycles: int = 50) -> None:
         env_fn: builds a fresh numpy-mode env (parallel or AEC).
         num_cycles: cycles of the PettingZoo API test.
     """
-    from pettingzoo import AECEnv, ParallelEnv
-    from pettingzoo.test import api_test, parallel_api_test
-
     env = env_fn()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -338,8 +339,6 @@ def _guarded(solver: Any) -> Any:
 
 def _run(env: Any, solver: Any, seed: Any, steps: int) -> tuple[list, list]:
     """Play ``steps`` rounds; return per-round params and per-round ledger costs."""
-    from agents.play import SeatAgent
-
     seats = {s: SeatAgent(solver.rule(s), s) for s in SEATS}
     params, costs = [], []
     if hasattr(env, "agent_iter"):
@@ -396,22 +395,20 @@ def check_rule(
     * each rule also plays from the other seat (finite, correctly shaped updates).
 
     Args:
-        solver: an :class:`agents.base.Solver`.
+        solver: an :class:`gangames.rules.Solver`.
         game_id: a registered game id.
         seeds: instance seeds of the batch.
         steps: rounds to play.
         order: ``"simultaneous"`` or ``"sequential"``; default the solver's own.
         **game_options: game or env options (e.g. ``particles=8``).
     """
-    import gangames
-
     order = order or solver.order
     if order == "sequential":  # the solver's own first mover unless the caller says
         game_options = {"first": getattr(solver, "first", "generator"), **game_options}
     guarded = _guarded(solver)
 
-    def make(batch: int | None) -> Any:
-        return gangames.make(
+    def make_env(batch: int | None) -> Any:
+        return make(
             game_id,
             order=order,
             batch=batch,
@@ -421,7 +418,7 @@ def check_rule(
             **game_options,
         )
 
-    env = make(len(seeds))
+    env = make_env(len(seeds))
     unit = env.game.query_unit  # base-game gradients per query (K on K particles)
     params, costs = _run(env, guarded, list(seeds), steps)
     assert len(params) == steps, f"match ended after {len(params)} of {steps} rounds"
@@ -433,13 +430,13 @@ def check_rule(
                 f"{step}, declared {declared} ((1 observed gradient + rule.cost) × "
                 f"{unit:g} base gradients per query)"
             )
-    again, _ = _run(make(len(seeds)), solver, list(seeds), steps)
+    again, _ = _run(make_env(len(seeds)), solver, list(seeds), steps)
     for (t1, p1), (t2, p2) in zip(params, again, strict=True):
         assert torch.equal(t1, t2) and torch.equal(p1, p2), (
             f"{solver.name}: not deterministic"
         )
     for row, seed in enumerate(seeds):
-        single, _ = _run(make(None), solver, [seed], steps)
+        single, _ = _run(make_env(None), solver, [seed], steps)
         for step, ((tb, pb), (ts, ps)) in enumerate(zip(params, single, strict=True)):
             _close(
                 ts[0],
@@ -459,7 +456,7 @@ def check_rule(
         generator=solver.discriminator, discriminator=solver.generator
     )
     swapped_params, _ = _run(
-        make(len(seeds)), _guarded(swapped), list(seeds), min(steps, 3)
+        make_env(len(seeds)), _guarded(swapped), list(seeds), min(steps, 3)
     )
     for t, p in swapped_params:
         assert t.shape == params[0][0].shape and p.shape == params[0][1].shape

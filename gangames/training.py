@@ -9,14 +9,18 @@ progress bar on request (tqdm), and save policies as SB3 zips with the ``gangame
 description that :func:`agents.learned.load_policy` needs to rebuild them safely
 (weights only, no unpickling). Load a result with ``agents.make("sb3", path=...)``.
 
-Example:
-    >>> from gangames.training import train  # doctest: +SKIP
-    >>> result = train(  # doctest: +SKIP
+Example (a few PPO updates; a useful policy needs thousands of timesteps):
+    >>> import tempfile
+    >>> from gangames.training import train
+    >>> result = train(
     ...     "gangames/DiracGAN-generator-v0",
-    ...     total_timesteps=4096,
-    ...     out_dir="runs/dirac",
-    ...     env_kwargs={"opponent": "gradient", "max_steps": 50},
+    ...     total_timesteps=128,
+    ...     out_dir=tempfile.mkdtemp(),
+    ...     env_kwargs={"opponent": "gradient", "max_steps": 16},
+    ...     algo_kwargs={"n_steps": 64, "batch_size": 32, "n_epochs": 1},
     ... )
+    >>> result.path.name
+    'policy.zip'
 
 The command line (``gangames train``) exposes the same through :func:`add_arguments`
 and :func:`run`.
@@ -33,10 +37,17 @@ from typing import Any, NamedTuple
 
 import gymnasium
 import numpy as np
+from stable_baselines3 import PPO, SAC
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import configure
+from stable_baselines3.common.monitor import Monitor
+from tqdm.auto import tqdm
 
+from agents.learned import ACTIVATIONS, check_architecture, write_metadata
 from gangames.errors import InvalidConfigError, require_positive
+from gangames.registration import view_id
 from gangames.types import SEATS, Seat, other
-from gangames.wrappers import GameView, view_id
+from gangames.wrappers import GameView
 
 __all__ = [
     "SelfPlayResult",
@@ -68,8 +79,6 @@ class SelfPlayResult(NamedTuple):
 
 
 def _algo_class(algo: str) -> Any:
-    from stable_baselines3 import PPO, SAC
-
     classes = {"ppo": PPO, "sac": SAC}
     if algo not in classes:
         raise InvalidConfigError(f"algo must be one of {sorted(classes)}, got {algo!r}")
@@ -87,8 +96,6 @@ def _view(env: gymnasium.Env) -> GameView:
 
 
 def _logger(log_dir: Path, tensorboard: bool, verbose: int) -> Any:
-    from stable_baselines3.common.logger import configure
-
     formats = ["csv"]
     if tensorboard:
         try:
@@ -106,8 +113,6 @@ def _logger(log_dir: Path, tensorboard: bool, verbose: int) -> Any:
 
 def _progress_callback(total: int, description: str) -> Any:
     """A tqdm progress bar as an SB3 callback (SB3's own needs ``rich``)."""
-    from stable_baselines3.common.callbacks import BaseCallback
-    from tqdm.auto import tqdm
 
     class Progress(BaseCallback):
         def _on_training_start(self) -> None:
@@ -145,10 +150,6 @@ def make_model(
             …); ``policy_kwargs`` is refused (the architecture must be loadable).
         device: torch device of the networks.
     """
-    from stable_baselines3.common.monitor import Monitor
-
-    from agents.learned import ACTIVATIONS, check_architecture
-
     _view(env)
     arch = check_architecture(
         algo, {"net_arch": list(net_arch), "activation": activation}
@@ -180,8 +181,6 @@ def make_model(
 
 def save_policy(model: Any, view: GameView, path: Path, **training: Any) -> Path:
     """Save ``model`` as an SB3 zip with its ``gangames.json`` description."""
-    from agents.learned import ACTIVATIONS, write_metadata
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():

@@ -11,6 +11,7 @@ import pytest
 
 import agents
 import gangames
+from agents.control import ControlConfig, base_rule
 from gangames.errors import InvalidConfigError
 from gangames.random import derive_seeds
 from gangames.training import (
@@ -67,9 +68,7 @@ def test_ppo_learns_a_better_generator_update_on_dirac_gan(tmp_path):
     # the saved file plays as an agent in the two-player env, batched, and reproduces
     # the trained model's deterministic episodes against the same opponent
     solver = agents.make("sb3", path=str(result.path))
-    opponent = gangames.wrappers.base_rule(
-        "gradient", "discriminator", gangames.wrappers.ControlConfig(base_lr=0.05)
-    )
+    opponent = base_rule("gradient", "discriminator", ControlConfig(base_lr=0.05))
     pair = agents.Solver(solver.generator, opponent, "sb3_vs_gradient")
     infos = agents.play(
         gangames.make("gangames/DiracGAN-v0", batch=len(seeds), max_steps=20),

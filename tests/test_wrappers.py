@@ -14,10 +14,12 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import agents
 import gangames
-from agents.base import Solver, chain
+from agents.control import MODES, RAW_LIMIT
 from agents.transforms import scale
 from gangames.errors import InvalidActionError, InvalidConfigError
-from gangames.wrappers import MODES, RAW_LIMIT, GameView, view_id
+from gangames.registration import register_views, view_id
+from gangames.rules import Solver, chain
+from gangames.wrappers import GameView
 
 
 def _gd(lr: float, name: str = "test_gd") -> Solver:
@@ -57,7 +59,7 @@ def test_reward_defaults_to_the_gap_else_the_payoff():
 
     gangames.register("test/NoBR-v0", NoBestResponse)
     try:
-        gangames.wrappers.register_views(["test/NoBR-v0"])
+        register_views(["test/NoBR-v0"])
         env = gymnasium.make("test/NoBR-generator-v0", max_steps=3).unwrapped
         assert env.env.config.reward == "payoff"
         env.reset(seed=0)

@@ -82,6 +82,7 @@ TRAIN, HELD_OUT = 1497, 300
 @functools.cache
 def digits() -> tuple[np.ndarray, np.ndarray]:
     """The 1,797 digits ``(1797, 64)`` scaled to ``[−1, 1]`` (float64) and their labels."""
+    # scikit-learn takes seconds to import and only this game needs it: load on use
     from sklearn.datasets import load_digits
 
     bunch = load_digits()

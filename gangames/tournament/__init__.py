@@ -13,15 +13,13 @@ Modules: :mod:`.config` (TOML / dict → validated config), :mod:`.schedule` (ma
 and their seeds), :mod:`.match` (play and score one match), :mod:`.backends`,
 :mod:`.store`, :mod:`.runner`, :mod:`.report` and :mod:`.plots`.
 
-Example:
+Example (skipped in the doctests: the main config plays for minutes):
     >>> from gangames.tournament import load_config, run, write_report
     >>> summary = run(load_config("configs/main.toml"), "runs/main", workers=2)  # doctest: +SKIP
     >>> print(write_report("runs/main").leaderboard)  # doctest: +SKIP
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from gangames.tournament.config import (
     MODES,
@@ -31,6 +29,7 @@ from gangames.tournament.config import (
     load_config,
 )
 from gangames.tournament.match import STATUSES, decode_trajectory
+from gangames.tournament.report import write_report
 from gangames.tournament.runner import RunSummary, run
 from gangames.tournament.schedule import Match, match_seed, schedule
 from gangames.tournament.store import ResumeError, Store
@@ -52,10 +51,3 @@ __all__ = [
     "schedule",
     "write_report",
 ]
-
-
-def write_report(out_dir: Any, **kwargs: Any) -> Any:
-    """Write the report of the tournament in ``out_dir`` (see :mod:`.report`)."""
-    from gangames.tournament.report import write_report as _write
-
-    return _write(out_dir, **kwargs)

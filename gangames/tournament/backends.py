@@ -22,6 +22,7 @@ match (to register agents or games of a plugin that is not installed as an entry
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing as mp
 import time
 from collections import deque
@@ -29,6 +30,9 @@ from collections.abc import Callable, Iterable
 from multiprocessing.connection import wait
 from typing import Any
 
+import torch
+
+from gangames.errors import InvalidConfigError
 from gangames.tournament.config import TournamentConfig
 from gangames.tournament.match import RETRIED, execute, failure
 from gangames.tournament.schedule import Match
@@ -49,12 +53,7 @@ OnResult = Callable[[dict[str, Any]], None]
 
 
 def _prepare(setup: Callable[[], Any] | None) -> None:
-    import torch
-
     torch.set_num_threads(1)  # bit-for-bit equal results across backends
-    import agents  # noqa: F401
-    import gangames  # noqa: F401
-
     if setup is not None:
         setup()
 
@@ -69,8 +68,6 @@ class SequentialBackend:
         self, config: TournamentConfig, matches: Iterable[Match], on_result: OnResult
     ) -> None:
         """Play ``matches`` and hand each final record to ``on_result``."""
-        import torch
-
         threads = torch.get_num_threads()
         _prepare(self.setup)
         try:
@@ -228,8 +225,6 @@ class RayBackend:
         try:
             import ray
         except ImportError:
-            from gangames.errors import InvalidConfigError
-
             raise InvalidConfigError(
                 "backend 'ray' needs Ray: pip install 'gangames[ray]'"
             ) from None
@@ -366,8 +361,6 @@ def _killed(
 
 def _parsed(cache: dict[str, TournamentConfig], text: str) -> TournamentConfig:
     """The config of a JSON ``text``, parsed once per worker."""
-    import json
-
     config = cache.get(text)
     if config is None:
         config = cache[text] = TournamentConfig.from_dict(
@@ -394,6 +387,4 @@ def make_backend(
         return RayBackend(
             address, setup, max_in_flight=workers if workers > 1 else None
         )
-    from gangames.errors import InvalidConfigError
-
     raise InvalidConfigError(f"backend must be one of {BACKENDS}, got {backend!r}")

@@ -42,7 +42,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import agents
+import gangames
 from gangames.errors import InvalidConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 __all__ = [
     "MODES",
@@ -252,10 +259,6 @@ class TournamentConfig:
 
 def load_config(path: str | Path, **overrides: Any) -> TournamentConfig:
     """Read a TOML config file; ``overrides`` replace top-level fields (CLI flags)."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
     p = Path(path)
     try:
         data = tomllib.loads(p.read_text())
@@ -442,9 +445,6 @@ def _number(value: Any, where: str, kind: str) -> Any:
 
 
 def _check_registries(config: TournamentConfig) -> None:
-    import agents
-    import gangames
-
     games, names = gangames.names(), agents.names()
     for i, g in enumerate(config.games):
         _refuse_import_string(g.id, f"games[{i}].id", games)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import platform
 import signal
 import threading
 import time
@@ -39,7 +40,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import torch
 
+import agents
+import gangames
+from gangames import metrics as gap_metrics
+from gangames.errors import InvalidConfigError
+from gangames.rules import Solver
 from gangames.tournament.config import TournamentConfig
 from gangames.tournament.schedule import Match
 
@@ -91,12 +98,6 @@ def deadline(seconds: float) -> Iterator[None]:
 
 def versions() -> dict[str, str]:
     """Versions of the packages that decide a match's numbers."""
-    import platform
-
-    import torch
-
-    import gangames
-
     return {
         "gangames": gangames.__version__,
         "torch": torch.__version__,
@@ -182,9 +183,6 @@ def _short_traceback(err: BaseException) -> str:
 
 def build_solver(config: TournamentConfig, match: Match) -> Any:
     """The match's solver and its env order: ``(solver, order, first)``."""
-    import agents
-    from agents.base import Solver
-
     a = config.entrant(match.generator)
     gen = agents.make(a.agent, **a.hyperparameters)
     if match.generator == match.discriminator:
@@ -217,9 +215,6 @@ def make_env(
 
     The budget ends it (``max_steps`` only bounds it from above).
     """
-    import agents
-    from gangames.errors import InvalidConfigError
-
     g = config.game(match.game)
     # Every round charges at least one gradient to each seat (its observation), so
     # ceil(budget) + 1 rounds always reach the budget: the budget is what stops play.
@@ -249,8 +244,6 @@ def play_match(
     config: TournamentConfig, match: Match, render_mode: str | None = None
 ) -> tuple[Any, list[dict[str, Any]]]:
     """Play ``match`` to its budget: ``(env, per-round infos)``."""
-    import agents
-
     solver, _, _ = build_solver(config, match)
     env = make_env(config, match, solver, render_mode)
     return env, agents.play(env, solver, seed=match.seed)
@@ -261,8 +254,6 @@ def _play(config: TournamentConfig, match: Match) -> tuple[dict[str, Any], bytes
     infos[-1] = {**infos[-1], **final_metrics(env)}
     device = str(env.config.device)
     if env.config.device.type == "cuda":
-        import torch
-
         device += f" ({torch.cuda.get_device_name(env.config.device)})"
     metrics, calls, curve = score(infos, config.tolerance)
     return metrics, encode_trajectory(calls, curve), device
@@ -270,8 +261,6 @@ def _play(config: TournamentConfig, match: Match) -> tuple[dict[str, Any], bytes
 
 def final_metrics(env: Any) -> dict[str, Any]:
     """Every metric of the final point (as numpy arrays), computed once at the end."""
-    from gangames import metrics as gap_metrics
-
     m = env.match
     mt = gap_metrics.evaluate(
         m.game,

@@ -13,12 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from gangames.tournament.match import decode_trajectory
-from gangames.tournament.report import GRID, _safe
+from gangames.errors import InvalidConfigError
+from gangames.tournament.match import decode_trajectory, play_match
+from gangames.tournament.schedule import Match
 
 __all__ = ["cross_play_heatmaps", "gap_curves", "performance_profile", "samples"]
 
 _SAVE = {"dpi": 100, "metadata": {"Software": None}}
+GRID = 101  # points of the common grids: oracle calls (gap plots) and profile τ
+
+
+def _safe(label: str) -> str:
+    """``label`` as a file-name part (letters, digits, ``-_.``; the rest ``_``)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
 
 
 def _plt() -> Any:
@@ -150,10 +157,6 @@ def samples(results: Any, folder: Path) -> list[Path]:
     ``render_mode="rgb_array"`` frames; otherwise nothing is written. Replaying is
     exact because a match's seed depends only on its identity.
     """
-    from gangames.errors import InvalidConfigError
-    from gangames.tournament.match import play_match
-    from gangames.tournament.schedule import Match
-
     cfg = results.config
     out: list[Path] = []
     for g in cfg.games:

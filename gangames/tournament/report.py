@@ -45,8 +45,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from gangames.errors import InvalidConfigError
+from gangames.tournament import plots as plotting
 from gangames.tournament import rating, stats
 from gangames.tournament.config import TournamentConfig, resolve_output
+from gangames.tournament.plots import GRID, _safe
 from gangames.tournament.store import Store
 
 __all__ = [
@@ -60,7 +63,6 @@ __all__ = [
 ]
 
 FLOOR, WORST = -8.0, 2.0  # clip range of the self-play score log10(gap / initial gap)
-GRID = 101  # points of the common grids: oracle calls (gap plots) and profile τ
 REPS = 2000  # bootstrap replicates
 SEED = 0  # bootstrap seed: fixed so that reports are reproducible
 
@@ -88,8 +90,6 @@ def load_results(out_dir: str | Path) -> Results:
     out = Path(out_dir)
     candidates = sorted(out.glob("*.sqlite")) + sorted(out.glob("*/**/*.sqlite"))
     if not candidates:
-        from gangames.errors import InvalidConfigError
-
         raise InvalidConfigError(f"{out}: no results store (*.sqlite) in this folder")
     with Store(candidates[0]) as store:
         config = store.config()
@@ -707,8 +707,6 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
             ),
         )
     if plots:
-        from gangames.tournament import plots as plotting
-
         written += plotting.gap_curves(results, folder, _iqm_band)
         written += plotting.cross_play_heatmaps(crosses, folder)
         if profile:
@@ -721,8 +719,3 @@ def _iqm_band(runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """IQM over runs (axis 0) of ``(n, T)`` curves, with a 95 % bootstrap interval."""
     ci = stats.bootstrap_ci([runs], stats.interquartile_mean, reps=500, seed=SEED)
     return ci.point, ci.low, ci.high
-
-
-def _safe(label: str) -> str:
-    """``label`` as a file-name part (letters, digits, ``-_.``; the rest ``_``)."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)

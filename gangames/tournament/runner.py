@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from tqdm import tqdm
+
 from gangames.tournament.backends import make_backend
 from gangames.tournament.config import TournamentConfig, load_config, resolve_output
 from gangames.tournament.schedule import schedule
@@ -71,8 +73,6 @@ def run(
         todo = [m for m in matches if m.id not in done]
         chosen = make_backend(backend, workers, address=address, setup=setup)
         show = sys.stderr.isatty() if progress is None else progress
-        from tqdm import tqdm
-
         bar = tqdm(total=len(todo), disable=not show, unit="match", desc=config.name)
         digest = config.hash()
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 import gangames
-from agents.base import Observation
+from gangames.rules import Observation
 
 F64 = torch.float64
 
@@ -39,7 +39,7 @@ def series(infos: list[dict], key: str = "duality_gap") -> np.ndarray:
 
 
 def observation(own, opponent, gradient, opponent_gradient, step: int = 0):
-    """A hand-made :class:`~agents.base.Observation` (zero value and progress)."""
+    """A hand-made :class:`~gangames.rules.Observation` (zero value and progress)."""
     b = own.shape[0]
     return Observation(
         own=own,

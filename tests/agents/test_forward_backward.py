@@ -10,7 +10,6 @@ import torch
 
 import agents
 import gangames
-from agents.base import Solver, chain
 from agents.forward_backward import fbf, fbf_rule, sample_schedule, srfb, srfb_rule
 from agents.transforms import (
     project_ball,
@@ -23,6 +22,7 @@ from gangames.errors import InvalidConfigError
 from gangames.games.bilinear import Bilinear
 from gangames.oracle import Oracle
 from gangames.random import Stream
+from gangames.rules import Solver, chain
 from gangames.testing import check_rule
 from tests.agents.scaffold import observation, series
 

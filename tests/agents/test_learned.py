@@ -14,6 +14,7 @@ import torch
 
 import agents
 import gangames
+from agents.control import ControlConfig, base_rule
 from agents.learned import deterministic_action, load_policy, policy_rule
 from gangames.errors import InvalidConfigError
 from gangames.testing import check_rule
@@ -77,9 +78,7 @@ def test_rule_reproduces_the_view_it_was_trained_on(tmp_path):
         obs, _, _, done, _ = view.step(model.predict(obs, deterministic=True)[0])
         thetas.append(view.env.match.state.theta.clone())
     solver = agents.make("sb3", path=str(path))
-    opponent = gangames.wrappers.base_rule(
-        "gradient", "discriminator", gangames.wrappers.ControlConfig()
-    )
+    opponent = base_rule("gradient", "discriminator", ControlConfig())
     env = gangames.make("gangames/Bilinear-v0", max_steps=8)
     agents.play(
         env,

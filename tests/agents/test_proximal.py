@@ -18,11 +18,11 @@ import torch
 
 import agents
 import gangames
-from agents.base import Observation
 from agents.proximal import proximal, proximal_critic, proximal_generator
 from gangames.engine import new_match
 from gangames.errors import InvalidConfigError
 from gangames.random import Stream
+from gangames.rules import Observation
 from gangames.testing import check_rule
 
 F64 = torch.float64

@@ -8,10 +8,10 @@ import torch
 
 import agents
 import gangames
-from agents.base import Solver, UpdateRule, chain, constant_cost
-from agents.play import SeatAgent
 from agents.transforms import scale
 from gangames.errors import InvalidConfigError
+from gangames.play import SeatAgent
+from gangames.rules import Solver, UpdateRule, chain, constant_cost
 
 
 def _gda(lr=0.1):

@@ -16,7 +16,6 @@ import torch
 
 import agents
 import gangames
-from agents.base import Observation, Solver, chain
 from agents.stackelberg import (
     follow_the_ridge,
     follow_the_ridge_rule,
@@ -30,6 +29,7 @@ from gangames.engine import new_match
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, ParamLayout
 from gangames.random import Stream
+from gangames.rules import Observation, Solver, chain
 from gangames.testing import check_rule
 
 F64 = torch.float64

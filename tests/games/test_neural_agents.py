@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import agents
-from agents.base import Solver, chain
 from agents.transforms import scale
+from gangames.rules import Solver, chain
 from gangames.testing import check_rule
 
 GAMES = {  # small networks: the matches test the plumbing, not the learning

@@ -14,8 +14,8 @@ import time
 import torch
 
 import agents
-from agents.base import Solver, Transform, UpdateRule, chain, constant_cost
 from agents.transforms import scale
+from gangames.rules import Solver, Transform, UpdateRule, chain, constant_cost
 
 
 def gda(lr: float = 0.05) -> Solver:

@@ -1,4 +1,8 @@
-"""Update rules as pure ``(init, update)`` pairs, their composition, and solvers.
+"""The rule protocol: update rules as pure ``(init, update)`` pairs, chains, solvers.
+
+This module is the contract between the two packages: :mod:`agents` implements rules
+against it and the env side (:mod:`gangames.play`, the Gymnasium views, the checkers)
+plays them through it, so neither side imports the other to agree on what a rule is.
 
 An :class:`UpdateRule` plays one seat. Its ``update`` maps the seat's
 :class:`Observation` (own parameters, opponent parameters, own-loss gradient — already

@@ -1,22 +1,29 @@
 """Bind update rules to environment seats and play whole matches.
 
-:class:`SeatAgent` makes a rule usable in a plain PettingZoo loop::
+The match loop belongs to the game side: it needs only the rule protocol
+(:mod:`gangames.rules`) and the envs, so :mod:`agents` re-exports it
+(``agents.play``, ``agents.SeatAgent``, ``agents.env_for``) without a back-edge.
 
-    env = gangames.make("gangames/Bilinear-v0")
-    solver = agents.make("extragradient", lr=0.1)
-    obs, infos = env.reset(seed=0)
-    seats = {s: SeatAgent(solver.rule(s), s) for s in env.possible_agents}
-    for agent in seats.values():
-        agent.reset(env)
-    while env.agents:
-        obs, *_ = env.step({s: seats[s].act(obs[s]) for s in env.agents})
-
-:func:`play` does exactly that (or the AEC loop for sequential envs) and returns the
-trajectory of infos, one per round.
+:class:`SeatAgent` makes a rule usable in a plain PettingZoo loop; :func:`play` does
+exactly that (or the AEC loop for sequential envs) and returns the trajectory of infos,
+one per round.
 
 An update with non-finite entries in some instances is not sent to the env (which would
 refuse it): those instances are declared diverged — the match records the divergence
 as an outcome — and receive a zero update.
+
+Example:
+    >>> import agents, gangames
+    >>> env = gangames.make("gangames/Bilinear-v0", max_steps=3)
+    >>> solver = agents.make("extragradient", lr=0.1)
+    >>> obs, infos = env.reset(seed=0)
+    >>> seats = {s: SeatAgent(solver.rule(s), s) for s in env.possible_agents}
+    >>> for agent in seats.values():
+    ...     agent.reset(env)
+    >>> while env.agents:
+    ...     obs, *_ = env.step({s: seats[s].act(obs[s]) for s in env.agents})
+    >>> env.match.state.step
+    3
 """
 
 from __future__ import annotations
@@ -26,10 +33,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.base import Observation, Solver, UpdateRule
 from gangames.envs import GameAECEnv, GameParallelEnv
 from gangames.errors import InvalidConfigError
 from gangames.random import Stream
+from gangames.registration import make
+from gangames.rules import Observation, Solver, UpdateRule
 from gangames.types import SEATS, Seat
 
 __all__ = [
@@ -151,11 +159,9 @@ def env_for(
         >>> env.possible_agents[0]
         'discriminator'
     """
-    import gangames
-
     if solver.order == "sequential":
         options = {"order": "sequential", "first": solver.first, **options}
-    return gangames.make(game_id, **options)
+    return make(game_id, **options)
 
 
 def check_order(env: GameParallelEnv | GameAECEnv, solver: Solver) -> None:
