@@ -6,6 +6,13 @@ game only through its seat's counted oracle (:class:`gangames.oracle.SeatOracle`
 a registered solver, ``agents.names()`` lists them, and :func:`~agents.play.play` plays
 a whole match.
 
+Tuning: each agent declares a search space beside its factory
+(``agents.search_space(name)``, a :class:`~agents.search.SearchSpace` of
+:class:`~agents.search.LogUniform`, :class:`~agents.search.Uniform`,
+:class:`~agents.search.IntUniform` and :class:`~agents.search.Choice` dimensions);
+``space.sample(n, seed)`` draws quasi-random trials and :func:`~agents.sweep.sweep`
+plays many trials as one batched match, hyperparameters as per-instance tensors.
+
 Example:
     >>> import agents, gangames
     >>> env = gangames.make("gangames/Quadratic-v0", max_steps=50)
@@ -19,13 +26,21 @@ from __future__ import annotations
 from agents import builtins as _builtins  # noqa: F401  (registers the built-ins)
 from agents.base import Observation, Solver, Transform, UpdateRule, chain
 from agents.play import SeatAgent, env_for, play
-from agents.registry import factory, make, names, register
+from agents.registry import factory, make, names, register, search_space
+from agents.search import Choice, IntUniform, LogUniform, SearchSpace, Uniform
+from agents.sweep import SweepGroup, sweep
 
 __all__ = [
+    "Choice",
+    "IntUniform",
+    "LogUniform",
     "Observation",
+    "SearchSpace",
     "SeatAgent",
     "Solver",
+    "SweepGroup",
     "Transform",
+    "Uniform",
     "UpdateRule",
     "chain",
     "env_for",
@@ -34,4 +49,6 @@ __all__ = [
     "names",
     "play",
     "register",
+    "search_space",
+    "sweep",
 ]
