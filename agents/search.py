@@ -64,7 +64,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from gangames.errors import InvalidConfigError
 
@@ -78,18 +78,6 @@ __all__ = [
 ]
 
 
-def _bounds(kind: str, low: object, high: object, *, positive: bool = False) -> None:
-    numbers = all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-        for v in (low, high)
-    )
-    if not numbers or not low < high or (positive and not low > 0):  # type: ignore[operator]
-        want = "0 < low < high" if positive else "low < high"
-        raise InvalidConfigError(
-            f"{kind} needs finite numbers with {want}, got low={low!r}, high={high!r}"
-        )
-
-
 def _unit(u: float) -> float:
     if not 0.0 <= u < 1.0:
         raise InvalidConfigError(f"a unit coordinate must lie in [0, 1), got {u!r}")
@@ -97,31 +85,8 @@ def _unit(u: float) -> float:
 
 
 @dataclass(frozen=True)
-class LogUniform:
-    """Log-uniform on ``[low, high]``: ``low·(high/low)^u`` (0 < low < high).
-
-    Attributes:
-        low: the smallest value (> 0).
-        high: the largest value.
-        per_instance: the rule takes it as a ``(B, 1)`` tensor (else structural).
-    """
-
-    low: float
-    high: float
-    per_instance: bool = True
-
-    def __post_init__(self) -> None:
-        _bounds("LogUniform", self.low, self.high, positive=True)
-
-    def value(self, u: float) -> float:
-        """The value at unit coordinate ``u ∈ [0, 1)``."""
-        lo, hi = math.log(self.low), math.log(self.high)
-        return min(self.high, max(self.low, math.exp(lo + _unit(u) * (hi - lo))))
-
-
-@dataclass(frozen=True)
-class Uniform:
-    """Uniform on ``[low, high]``: ``low + (high − low)·u``.
+class _Interval:
+    """A continuous range ``[low, high]``; per-instance unless declared otherwise.
 
     Attributes:
         low: the smallest value.
@@ -132,9 +97,37 @@ class Uniform:
     low: float
     high: float
     per_instance: bool = True
+    positive: ClassVar[bool] = False  # the range must lie above 0
 
     def __post_init__(self) -> None:
-        _bounds("Uniform", self.low, self.high)
+        low, high = self.low, self.high
+        numbers = all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in (low, high)
+        )
+        if not numbers or not low < high or (self.positive and not low > 0):
+            want = "0 < low < high" if self.positive else "low < high"
+            raise InvalidConfigError(
+                f"{type(self).__name__} needs finite numbers with {want}, got "
+                f"low={low!r}, high={high!r}"
+            )
+
+
+@dataclass(frozen=True)
+class LogUniform(_Interval):
+    """Log-uniform on ``[low, high]``: ``low·(high/low)^u`` (needs 0 < low < high)."""
+
+    positive: ClassVar[bool] = True
+
+    def value(self, u: float) -> float:
+        """The value at unit coordinate ``u ∈ [0, 1)``."""
+        lo, hi = math.log(self.low), math.log(self.high)
+        return min(self.high, max(self.low, math.exp(lo + _unit(u) * (hi - lo))))
+
+
+@dataclass(frozen=True)
+class Uniform(_Interval):
+    """Uniform on ``[low, high]``: ``low + (high − low)·u``."""
 
     def value(self, u: float) -> float:
         """The value at unit coordinate ``u ∈ [0, 1)``."""
@@ -276,7 +269,7 @@ class SearchSpace(Mapping[str, Dimension]):
         return tuple(
             name
             for name, dim in self.dimensions
-            if isinstance(dim, (LogUniform, Uniform)) and dim.per_instance
+            if isinstance(dim, _Interval) and dim.per_instance
         )
 
     @property

@@ -70,7 +70,7 @@ def sweep(
     *,
     instances: int,
     device: torch.device | str,
-    dtype: torch.dtype,
+    dtype: torch.dtype | str,
 ) -> list[SweepGroup]:
     """Group the trials of agent ``name`` into batched solvers.
 
@@ -84,7 +84,8 @@ def sweep(
         trials: hyperparameter dicts (e.g. ``search_space(name).sample(n, seed)``).
         instances: game instances per trial, I ≥ 1.
         device: the env's device.
-        dtype: the env's dtype (``torch.float32`` or ``torch.float64``).
+        dtype: the env's dtype (``torch.float32`` or ``torch.float64``, also as
+            the strings ``"float32"``, ``"float64"`` an env config takes).
 
     Returns:
         The groups, in order of their first trial.
@@ -95,6 +96,7 @@ def sweep(
     """
     if isinstance(instances, bool) or not isinstance(instances, int) or instances < 1:
         raise InvalidConfigError(f"instances must be an int ≥ 1, got {instances!r}")
+    dtype = getattr(torch, dtype, dtype) if isinstance(dtype, str) else dtype
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise InvalidConfigError(f"dtype must be a floating torch.dtype, got {dtype!r}")
     if isinstance(trials, (str, Mapping)) or not all(
@@ -104,21 +106,23 @@ def sweep(
             f"trials must be a sequence of hyperparameter dicts, got {trials!r:.80}"
         )
     per_instance = set(search_space(name).per_instance)
-    keys: list[dict[str, Any]] = []  # each group's structural values
+    # a group: its structural values and its batched names, and its trials
+    keys: list[tuple[dict[str, Any], list[str]]] = []
     members: list[list[int]] = []
     for k, trial in enumerate(trials):
-        batched = {n for n, v in trial.items() if n in per_instance and _batchable(v)}
-        key = {n: v for n, v in trial.items() if n not in batched}
-        key["__batched__"] = sorted(batched)
+        batched = sorted(
+            n for n, v in trial.items() if n in per_instance and _batchable(v)
+        )
+        key = ({n: v for n, v in trial.items() if n not in batched}, batched)
         if batched and key in keys:
             members[keys.index(key)].append(k)
         else:
             keys.append(key)
             members.append([k])
     groups = []
-    for key, group in zip(keys, members, strict=True):
-        hp = {n: v for n, v in key.items() if n != "__batched__"}
-        for n in key["__batched__"]:
+    for (structural, batched), group in zip(keys, members, strict=True):
+        hp = dict(structural)
+        for n in batched:
             values = torch.tensor(
                 [float(trials[k][n]) for k in group], dtype=dtype, device=device
             )
