@@ -14,8 +14,10 @@ Why quasi-random: random search beats a grid when only a few dimensions matter, 
 every trial tries a new value of each (Bergstra & Bengio, 2012); a scrambled Sobol'
 sequence keeps that and spreads the trials more evenly than independent draws — of
 ``2^m`` points, each half, quarter, … of every coordinate receives exactly its share
-(a (t, m, s)-net; Sobol', 1967; Owen's scrambling keeps the property and makes the
-points random). AlgoPerf draws its trials the same way.
+(every coordinate of a Sobol' sequence is a (0, m, 1)-net in base 2; Sobol', 1967).
+The scrambling of ``scipy.stats.qmc.Sobol`` (a random linear matrix scramble and a
+digital shift) keeps that property and makes the points random, so a seed picks one
+of many equally good designs. AlgoPerf draws its trials the same way.
 
 A dimension maps a unit coordinate ``u ∈ [0, 1)`` to a value:
 
@@ -52,8 +54,6 @@ References:
       13, 2012.
     * I. M. Sobol'. "On the distribution of points in a cube and the approximate
       evaluation of integrals." USSR Comput. Math. Math. Phys. 7(4), 1967.
-    * A. B. Owen. "Scrambling Sobol' and Niederreiter–Xing points." J. Complexity 14,
-      1998.
     * G. E. Dahl, F. Schneider, Z. Nado, et al. "Benchmarking neural network training
       algorithms." arXiv:2306.07179, 2023 (AlgoPerf: external tuning, quasi-random
       search over declared spaces).
