@@ -8,6 +8,13 @@ builds a registered solver, ``agents.names()`` lists them, and
 live in :mod:`gangames.rules` and :mod:`gangames.play` (the game side plays rules
 without importing this package); they are re-exported here.
 
+Tuning: each agent declares a search space beside its factory
+(``agents.search_space(name)``, a :class:`~agents.search.SearchSpace` of
+:class:`~agents.search.LogUniform`, :class:`~agents.search.Uniform`,
+:class:`~agents.search.IntUniform` and :class:`~agents.search.Choice` dimensions);
+``space.sample(n, seed)`` draws quasi-random trials and :func:`~agents.sweep.sweep`
+plays many trials as one batched match, hyperparameters as per-instance tensors.
+
 Example:
     >>> import agents, gangames
     >>> env = gangames.make("gangames/Quadratic-v0", max_steps=50)
@@ -19,15 +26,23 @@ Example:
 from __future__ import annotations
 
 from agents import builtins as _builtins  # noqa: F401  (registers the built-ins)
-from agents.registry import factory, make, names, register
+from agents.registry import factory, make, names, register, search_space
+from agents.search import Choice, IntUniform, LogUniform, SearchSpace, Uniform
+from agents.sweep import SweepGroup, sweep
 from gangames.play import SeatAgent, env_for, play
 from gangames.rules import Observation, Solver, Transform, UpdateRule, chain
 
 __all__ = [
+    "Choice",
+    "IntUniform",
+    "LogUniform",
     "Observation",
+    "SearchSpace",
     "SeatAgent",
     "Solver",
+    "SweepGroup",
     "Transform",
+    "Uniform",
     "UpdateRule",
     "chain",
     "env_for",
@@ -36,4 +51,6 @@ __all__ = [
     "names",
     "play",
     "register",
+    "search_space",
+    "sweep",
 ]

@@ -38,6 +38,7 @@ import torch
 
 from agents.linalg import safe_div
 from agents.transforms import (
+    Hyperparameter,
     Schedule,
     constant,
     inverse_sqrt,
@@ -143,7 +144,7 @@ class ConjugateState(NamedTuple):
 def conjugate_direction(
     beta: str = "fletcher_reeves",
     bounds: tuple[float, float] = (0.0, 0.5),
-    coefficient: float = 1.0,
+    coefficient: Hyperparameter = 1.0,
     per_layer: bool = True,
 ) -> Transform:
     """Turn the gradient g_n into the conjugate direction d_n (a descent direction).
@@ -192,7 +193,7 @@ def conjugate_direction(
     return Transform(init, update)
 
 
-def _schedule(kind: str, lr: float, exponent: float) -> Schedule:
+def _schedule(kind: str, lr: Hyperparameter, exponent: float) -> Schedule:
     if kind == "constant":
         return constant(lr)
     if kind == "inverse_sqrt":
@@ -201,14 +202,14 @@ def _schedule(kind: str, lr: float, exponent: float) -> Schedule:
 
 
 def conjugate_gradient(
-    lr: float = 0.05,
+    lr: Hyperparameter = 0.05,
     beta: str = "fletcher_reeves",
     beta_bounds: tuple[float, float] = (0.0, 0.5),
-    coefficient: float = 1.0,
+    coefficient: Hyperparameter = 1.0,
     schedule: str = "constant",
     exponents: tuple[float, float] = (0.75, 0.75),
-    lr_generator: float | None = None,
-    lr_discriminator: float | None = None,
+    lr_generator: Hyperparameter | None = None,
+    lr_discriminator: Hyperparameter | None = None,
     per_layer: bool = True,
 ) -> Solver:
     """Conjugate-gradient GAN training (Naganuma & Iiduka, AISTATS 2023).
@@ -269,7 +270,9 @@ def conjugate_gradient(
         raise InvalidConfigError(
             f"exponents must be a pair (e_generator, e_discriminator), got {exponents!r}"
         )
-    e_gen, e_dis = (positive_number("exponents", e) for e in exponents)
+    e_gen, e_dis = (
+        positive_number("exponents", e, per_instance=False) for e in exponents
+    )
     exponent = {"generator": e_gen, "discriminator": e_dis}
     g, d = (
         chain(

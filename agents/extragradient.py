@@ -17,7 +17,13 @@ from __future__ import annotations
 
 import torch
 
-from agents.transforms import projected_step, scale, scale_by_optimism, seat_steps
+from agents.transforms import (
+    Hyperparameter,
+    projected_step,
+    scale,
+    scale_by_optimism,
+    seat_steps,
+)
 from gangames.oracle import SeatOracle
 from gangames.rules import (
     Observation,
@@ -32,7 +38,7 @@ from gangames.types import SEATS
 __all__ = ["extragradient", "extrapolate", "optimistic_gda"]
 
 
-def extrapolate(lr: float, opponent_lr: float) -> Transform:
+def extrapolate(lr: Hyperparameter, opponent_lr: Hyperparameter) -> Transform:
     """Replace the direction by the own-loss gradient at the extrapolated point.
 
     Both points are extrapolated, each with its own step and projection — the own point
@@ -61,9 +67,9 @@ def extrapolate(lr: float, opponent_lr: float) -> Transform:
 
 
 def extragradient(
-    lr: float = 0.1,
-    lr_generator: float | None = None,
-    lr_discriminator: float | None = None,
+    lr: Hyperparameter = 0.1,
+    lr_generator: Hyperparameter | None = None,
+    lr_discriminator: Hyperparameter | None = None,
 ) -> Solver:
     """Extragradient (Korpelevich, 1976), projected, with per-seat step sizes.
 
@@ -113,9 +119,9 @@ def extragradient(
 
 
 def optimistic_gda(
-    lr: float = 0.1,
-    lr_generator: float | None = None,
-    lr_discriminator: float | None = None,
+    lr: Hyperparameter = 0.1,
+    lr_generator: Hyperparameter | None = None,
+    lr_discriminator: Hyperparameter | None = None,
 ) -> Solver:
     """Optimistic gradient descent–ascent (Popov's past extragradient).
 

@@ -29,7 +29,13 @@ from typing import NamedTuple
 
 import torch
 
-from agents.transforms import Projection, project, scale
+from agents.transforms import (
+    Hyperparameter,
+    Projection,
+    positive_number,
+    project,
+    scale,
+)
 from agents.transforms import projection as make_projection
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
@@ -56,16 +62,6 @@ __all__ = [
 ]
 
 
-def _number(name: str, value: object, low: float, high: float | None = None) -> float:
-    """``value`` as a float in ``[low, high)`` (``high = None``: no upper bound)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidConfigError(f"{name} must be a number, got {value!r}")
-    if not (math.isfinite(value) and value >= low and (high is None or value < high)):
-        where = f"[{low}, {high})" if high is not None else f"[{low}, ∞)"
-        raise InvalidConfigError(f"{name} must lie in {where}, got {value!r}")
-    return float(value)
-
-
 def _count(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidConfigError(f"{name} must be a positive int, got {value!r}")
@@ -86,9 +82,8 @@ def sample_schedule(
     offset = _count("offset", offset)
     if growth is None:
         return lambda k: samples
-    a = _number("growth", growth, 0.0)
-    if a == 0.0:
-        raise InvalidConfigError("growth must be positive (Σ 1/S_k must converge)")
+    # a > 0 so that Σ 1/S_k converges; S_k is a loop count, one for the whole batch
+    a = positive_number("growth", growth, per_instance=False)
     return lambda k: math.ceil(samples * (k + offset) ** (1.0 + a))
 
 
@@ -116,14 +111,14 @@ class RelaxState(NamedTuple):
     bar: torch.Tensor  # (B, d) x̄_{k−1}
 
 
-def relax(relaxation: float) -> Transform:
+def relax(relaxation: Hyperparameter) -> Transform:
     """Move the step's base point from ``x_k`` to the relaxed point ``x̄_k``.
 
     ``x̄_k = (1 − δ) x_k + δ x̄_{k−1}`` (``x̄_0 = x_0``) and the direction ``u`` becomes
     ``u + x̄_k − x_k``, so a following step lands at ``x̄_k + u`` (the projection then
     makes it ``Π(x̄_k + u)``).
     """
-    delta = _number("relaxation", relaxation, 0.0, 1.0)
+    delta = positive_number("relaxation", relaxation, allow_zero=True, below=1.0)
 
     def init(params: torch.Tensor, stream: Stream) -> RelaxState:
         # x̄_{−1} := x_0 makes x̄_0 = (1 − δ)x_0 + δx_0 = x_0, the paper's start.
@@ -137,8 +132,8 @@ def relax(relaxation: float) -> Transform:
 
 
 def srfb_rule(
-    lr: float,
-    relaxation: float = 0.618,
+    lr: Hyperparameter,
+    relaxation: Hyperparameter = 0.618,
     projection_kind: str | None = None,
     radius: float = 1.0,
     samples: int = 1,
@@ -146,9 +141,7 @@ def srfb_rule(
     offset: int = 1,
 ) -> UpdateRule:
     """One seat's SRFB step (see :func:`srfb`)."""
-    lr = _number("lr", lr, 0.0)
-    if lr == 0.0:
-        raise InvalidConfigError("lr must be positive, got 0")
+    lr = positive_number("lr", lr)
     return chain(
         average_samples(sample_schedule(samples, growth, offset)),
         scale(-lr),
@@ -159,8 +152,8 @@ def srfb_rule(
 
 
 def srfb(
-    lr: float = 0.1,
-    relaxation: float = 0.618,
+    lr: Hyperparameter = 0.1,
+    relaxation: Hyperparameter = 0.618,
     projection: str | None = None,
     radius: float = 1.0,
     samples: int = 1,
@@ -217,10 +210,10 @@ def srfb(
 
 
 def fbf_rule(
-    lr: float,
+    lr: Hyperparameter,
     projection_kind: str | None = None,
     radius: float = 1.0,
-    opponent_lr: float | None = None,
+    opponent_lr: Hyperparameter | None = None,
 ) -> UpdateRule:
     """One seat's forward–backward–forward step (see :func:`fbf`).
 
@@ -228,10 +221,8 @@ def fbf_rule(
     the opponent's extrapolated point from the observed opponent gradient, assuming
     the opponent plays FBF with that step and the same projection.
     """
-    lr = _number("lr", lr, 0.0)
-    if lr == 0.0:
-        raise InvalidConfigError("lr must be positive, got 0")
-    opp_lr = lr if opponent_lr is None else _number("opponent_lr", opponent_lr, 0.0)
+    lr = positive_number("lr", lr)
+    opp_lr = lr if opponent_lr is None else positive_number("opponent_lr", opponent_lr)
     fn: Projection | None = make_projection(projection_kind, radius)
 
     def backward(x: torch.Tensor, game_set: Callable) -> torch.Tensor:
@@ -251,7 +242,9 @@ def fbf_rule(
     return UpdateRule(stateless, update, "fbf", constant_cost(1.0))
 
 
-def fbf(lr: float = 0.1, projection: str | None = None, radius: float = 1.0) -> Solver:
+def fbf(
+    lr: Hyperparameter = 0.1, projection: str | None = None, radius: float = 1.0
+) -> Solver:
     """Tseng's forward–backward–forward splitting (ALGORITHMS.md §5, "related variant").
 
     ::

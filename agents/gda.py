@@ -28,6 +28,7 @@ from __future__ import annotations
 import torch
 
 from agents.transforms import (
+    Hyperparameter,
     positive_number,
     projected_step,
     scale,
@@ -50,9 +51,9 @@ __all__ = ["adam", "alternating_gda", "critic_steps", "gda"]
 
 
 def gda(
-    lr: float = 0.1,
-    lr_generator: float | None = None,
-    lr_discriminator: float | None = None,
+    lr: Hyperparameter = 0.1,
+    lr_generator: Hyperparameter | None = None,
+    lr_discriminator: Hyperparameter | None = None,
 ) -> Solver:
     """Simultaneous gradient descent–ascent (two-timescale with per-seat step sizes).
 
@@ -86,7 +87,7 @@ def gda(
     return Solver(g, d, "gda")
 
 
-def critic_steps(lr: float, n: int) -> Transform:
+def critic_steps(lr: Hyperparameter, n: int) -> Transform:
     """``n`` projected gradient steps from the observed point; the result is the Δ.
 
     ``x_0 = x``, ``x_{k+1} = Π(x_k − η g(x_k, y))`` with ``g(x_0, y)`` the observed gradient
@@ -110,9 +111,9 @@ def critic_steps(lr: float, n: int) -> Transform:
 
 
 def alternating_gda(
-    lr: float = 0.1,
-    lr_generator: float | None = None,
-    lr_discriminator: float | None = None,
+    lr: Hyperparameter = 0.1,
+    lr_generator: Hyperparameter | None = None,
+    lr_discriminator: Hyperparameter | None = None,
     n_critic: int = 1,
     first: str = "generator",
 ) -> Solver:
@@ -166,12 +167,12 @@ def alternating_gda(
 
 
 def adam(
-    lr: float = 2e-4,
+    lr: Hyperparameter = 2e-4,
     b1: float = 0.5,
     b2: float = 0.999,
     eps: float = 1e-8,
-    lr_generator: float | None = None,
-    lr_discriminator: float | None = None,
+    lr_generator: Hyperparameter | None = None,
+    lr_discriminator: Hyperparameter | None = None,
 ) -> Solver:
     """Simultaneous GDA with per-seat Adam preconditioning (GAN defaults).
 
@@ -203,11 +204,11 @@ def adam(
           convolutional GANs", ICLR 2016 (η = 2e-4, β₁ = 0.5).
     """
     steps = seat_steps(lr, lr_generator, lr_discriminator)
+    # β₁, β₂, ε enter through Python powers in the bias correction (torch's pow is not
+    # Python's in the last bit), so they are one float for the whole batch.
     for name, value in (("b1", b1), ("b2", b2)):
-        positive_number(name, value, allow_zero=True)
-        if not value < 1.0:
-            raise InvalidConfigError(f"{name} must be in [0, 1), got {value!r}")
-    positive_number("eps", eps)
+        positive_number(name, value, allow_zero=True, below=1.0, per_instance=False)
+    positive_number("eps", eps, per_instance=False)
     g, d = (
         chain(scale_by_adam(b1, b2, eps), scale(-steps.own(seat)), name="adam")
         for seat in SEATS

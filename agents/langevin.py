@@ -24,11 +24,10 @@ Example:
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from agents.transforms import (
+    Hyperparameter,
     NoiseState,
     add_decayed_weights,
     add_noise,
@@ -36,6 +35,7 @@ from agents.transforms import (
     positive_number,
     scale,
     scale_by_particles,
+    sqrt,
 )
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
@@ -45,21 +45,23 @@ __all__ = ["MirrorState", "langevin", "langevin_rule", "mirror_gan", "mirror_gan
 
 
 def langevin_rule(
-    lr: float, temperature: float, prior_std: float | None = None
+    lr: Hyperparameter, temperature: Hyperparameter, prior_std: float | None = None
 ) -> UpdateRule:
     """One seat's particle Langevin step (see :func:`langevin`)."""
     lr = positive_number("lr", lr)
     temperature = positive_number("temperature", temperature, allow_zero=True)
     pieces = [scale_by_particles()]
     if prior_std is not None:
-        prior_std = positive_number("prior_std", prior_std)
+        prior_std = positive_number("prior_std", prior_std, per_instance=False)
         pieces.append(add_decayed_weights(temperature / prior_std**2))
-    pieces += [scale(-lr), add_noise(constant(math.sqrt(2.0 * lr * temperature)))]
+    pieces += [scale(-lr), add_noise(constant(sqrt(2.0 * lr * temperature)))]
     return chain(*pieces, name="langevin")
 
 
 def langevin(
-    lr: float = 0.05, temperature: float = 0.01, prior_std: float | None = None
+    lr: Hyperparameter = 0.05,
+    temperature: Hyperparameter = 0.01,
+    prior_std: float | None = None,
 ) -> Solver:
     """Particle Langevin descent–ascent on a mixed lift (Hsieh et al. 2019, §4.4).
 
@@ -115,14 +117,15 @@ MirrorState = NoiseState
 
 
 def mirror_gan_rule(
-    lr: float, noise: float, chain_length: int = 10, beta: float = 0.1
+    lr: Hyperparameter,
+    noise: Hyperparameter,
+    chain_length: int = 10,
+    beta: Hyperparameter = 0.1,
 ) -> UpdateRule:
     """One seat's Mirror-GAN step (see :func:`mirror_gan`)."""
     lr = positive_number("lr", lr)
     noise = positive_number("noise", noise, allow_zero=True)
-    beta = positive_number("beta", beta)
-    if beta > 1:
-        raise InvalidConfigError(f"beta must lie in (0, 1], got {beta!r}")
+    beta = positive_number("beta", beta, at_most=1.0)
     if (
         isinstance(chain_length, bool)
         or not isinstance(chain_length, int)
@@ -131,7 +134,7 @@ def mirror_gan_rule(
         raise InvalidConfigError(
             f"chain_length must be a positive int, got {chain_length!r}"
         )
-    std = math.sqrt(2.0 * lr) * noise
+    std = sqrt(2.0 * lr) * noise
 
     def update(
         obs: Observation, state: MirrorState, oracle: SeatOracle
@@ -154,7 +157,10 @@ def mirror_gan_rule(
 
 
 def mirror_gan(
-    lr: float = 0.05, noise: float = 0.01, chain_length: int = 10, beta: float = 0.1
+    lr: Hyperparameter = 0.05,
+    noise: Hyperparameter = 0.01,
+    chain_length: int = 10,
+    beta: Hyperparameter = 0.1,
 ) -> Solver:
     """Mirror-GAN: entropic mirror descent with the mean approximation (§4.3).
 

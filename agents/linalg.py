@@ -41,6 +41,7 @@ from collections.abc import Callable
 
 import torch
 
+from agents.transforms import Hyperparameter, positive_number
 from gangames.errors import InvalidConfigError
 
 __all__ = [
@@ -62,11 +63,10 @@ def _check_iterations(iterations: int) -> None:
         raise InvalidConfigError(f"iterations must be >= 0, got {iterations!r}")
 
 
-def _check_damping(damping: float) -> None:
-    if not (isinstance(damping, (int, float)) and damping >= 0):
-        raise InvalidConfigError(
-            f"damping must be a non-negative number, got {damping!r}"
-        )
+def _check_damping(damping: Hyperparameter) -> bool:
+    """Whether the damping term is there (a per-instance ``(B, 1)`` δ always is)."""
+    positive_number("damping", damping, allow_zero=True)
+    return isinstance(damping, torch.Tensor) or damping != 0
 
 
 def _dot(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -84,7 +84,7 @@ def conjugate_gradient_solve(
     b: torch.Tensor,
     x0: torch.Tensor | None = None,
     iterations: int = 5,
-    damping: float = 0.0,
+    damping: Hyperparameter = 0.0,
 ) -> torch.Tensor:
     """Solve ``(A + δI) x = b`` for B symmetric positive-definite systems by CG.
 
@@ -104,7 +104,8 @@ def conjugate_gradient_solve(
         x0: initial guess ``(B, d)`` (warm start); ``None`` starts at 0 and saves the
             matvec of the initial residual.
         iterations: fixed iteration count (no early exit).
-        damping: ``δ ≥ 0`` added to the diagonal (Tikhonov regularisation).
+        damping: ``δ ≥ 0`` added to the diagonal (Tikhonov regularisation), a float
+            or one per instance, ``(B, 1)``.
 
     Returns:
         The approximate solution ``(B, d)``.
@@ -121,10 +122,10 @@ def conjugate_gradient_solve(
         True
     """
     _check_iterations(iterations)
-    _check_damping(damping)
+    damped = _check_damping(damping)
 
     def op(v: torch.Tensor) -> torch.Tensor:
-        return matvec(v) + damping * v if damping else matvec(v)
+        return matvec(v) + damping * v if damped else matvec(v)
 
     if x0 is None:
         x = torch.zeros_like(b)
@@ -154,7 +155,7 @@ def normal_equations_solve(
     b: torch.Tensor,
     x0: torch.Tensor | None = None,
     iterations: int = 5,
-    damping: float = 0.0,
+    damping: Hyperparameter = 0.0,
 ) -> torch.Tensor:
     """Solve ``(A² + δI) w = A b`` by CG: ``A⁻¹b`` for symmetric, possibly indefinite A.
 
@@ -170,7 +171,7 @@ def normal_equations_solve(
         b: right-hand sides ``(B, d)``.
         x0: optional warm start ``(B, d)``.
         iterations: CG iterations on the normal equations.
-        damping: ``δ ≥ 0``.
+        damping: ``δ ≥ 0``, a float or one per instance, ``(B, 1)``.
 
     Returns:
         The approximate ``w`` ``(B, d)``.

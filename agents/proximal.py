@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import torch
 
-from agents.transforms import positive_number
+from agents.transforms import Hyperparameter, positive_number
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
@@ -45,15 +45,15 @@ __all__ = [
 
 
 def _rate(anchor_rate: float) -> None:
-    positive_number("anchor_rate", anchor_rate)
-    if anchor_rate > 1:  # r = η_φλ > 1 would overshoot the inner solution
-        raise InvalidConfigError(f"anchor_rate must be in (0, 1], got {anchor_rate!r}")
+    # r = η_φλ > 1 would overshoot the inner solution; r = 1 saves the generator a
+    # gradient, so r decides the cost and is one float for the whole batch.
+    positive_number("anchor_rate", anchor_rate, at_most=1.0, per_instance=False)
 
 
 def proximal_critic(
-    prox_lambda: float = 1.0,
+    prox_lambda: Hyperparameter = 1.0,
     inner_steps: int = 10,
-    inner_lr: float = 0.1,
+    inner_lr: Hyperparameter = 0.1,
     anchor_rate: float = 1.0,
 ) -> UpdateRule:
     """The critic's rule: K_in proximal ascent steps, then an anchor move.
@@ -124,7 +124,9 @@ class ProximalGeneratorState(NamedTuple):
     previous: torch.Tensor | None  # (B, d_opp) φ_t; None before the first round
 
 
-def proximal_generator(lr: float = 0.1, anchor_rate: float = 1.0) -> UpdateRule:
+def proximal_generator(
+    lr: Hyperparameter = 0.1, anchor_rate: float = 1.0
+) -> UpdateRule:
     """The generator's rule: a Danskin step at the critic's inner solution.
 
     ``θ⁺ = θ − η ∇_θV(θ_t, φ̃)`` with ``φ̃`` the critic's inner solution:
@@ -177,10 +179,10 @@ def proximal_generator(lr: float = 0.1, anchor_rate: float = 1.0) -> UpdateRule:
 
 
 def proximal(
-    prox_lambda: float = 1.0,
+    prox_lambda: Hyperparameter = 1.0,
     inner_steps: int = 10,
-    inner_lr: float = 0.1,
-    lr_generator: float = 0.1,
+    inner_lr: Hyperparameter = 0.1,
+    lr_generator: Hyperparameter = 0.1,
     anchor_rate: float = 1.0,
 ) -> Solver:
     """Proximal training (Farnia & Ozdaglar 2020), critic first in the sequential env.

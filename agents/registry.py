@@ -1,10 +1,14 @@
 """The agent registry: ``make(name, **hyperparameters)`` → :class:`~gangames.rules.Solver`.
 
 Ids are lowercase method names. Factories are callables returning a ``Solver``; import
-strings are refused, so configs can only name registered agents. Third-party packages
-add agents through the entry-point group ``gangames.agents``: each entry point loads a
-factory (registered under the entry point's name) or a function that calls
-:func:`register` itself (recognised by taking no arguments and returning ``None``).
+strings are refused, so configs can only name registered agents. Each agent declares
+its hyperparameter search space beside its factory (:class:`~agents.search.SearchSpace`,
+read back by :func:`search_space`); an agent registered without one has the empty
+space, whose only trial is its defaults. Third-party packages add agents through the
+entry-point group ``gangames.agents``: each entry point loads a factory (registered
+under the entry point's name, with the empty space) or a function that calls
+:func:`register` itself (recognised by taking no arguments and returning ``None``),
+which can declare a space.
 """
 
 from __future__ import annotations
@@ -17,18 +21,34 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from agents.search import SearchSpace
 from gangames.errors import InvalidConfigError
 from gangames.rules import Solver
 
-__all__ = ["factory", "make", "names", "register"]
+__all__ = ["factory", "make", "names", "register", "search_space"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_.:/-]*$")
 _REGISTRY: dict[str, Callable[..., Solver]] = {}
+_SPACES: dict[str, SearchSpace] = {}
 _LOADED = False
 
 
-def register(name: str, factory: Callable[..., Solver]) -> None:
-    """Register a solver factory under a lowercase id."""
+def register(
+    name: str, factory: Callable[..., Solver], space: SearchSpace | None = None
+) -> None:
+    """Register a solver factory under a lowercase id, with its search space.
+
+    Args:
+        name: the id (lowercase).
+        factory: a callable returning a :class:`~gangames.rules.Solver`.
+        space: the hyperparameters to tune and their ranges; every name must be a
+            keyword of ``factory``. ``None``: the empty space (nothing to tune).
+
+    Raises:
+        InvalidConfigError: a bad id, a non-callable factory, or a space that is not
+            a :class:`~agents.search.SearchSpace` or names an argument the factory
+            lacks.
+    """
     if not isinstance(name, str) or not _NAME.match(name):
         raise InvalidConfigError(
             f"agent id must be lowercase (e.g. 'extragradient'), got {name!r}"
@@ -37,9 +57,23 @@ def register(name: str, factory: Callable[..., Solver]) -> None:
         raise InvalidConfigError(
             f"{name}: factory must be a callable (import strings are refused)"
         )
+    space = SearchSpace() if space is None else space
+    if not isinstance(space, SearchSpace):
+        raise InvalidConfigError(
+            f"{name}: space must be an agents.search.SearchSpace, got {space!r}"
+        )
+    params = inspect.signature(factory).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(space) - set(params))
+        if unknown:
+            raise InvalidConfigError(
+                f"{name}: search space names {unknown}, which the factory does not "
+                f"take (it takes {sorted(params)})"
+            )
     if name in _REGISTRY:
         warnings.warn(f"overriding agent {name!r}", stacklevel=2)
     _REGISTRY[name] = factory
+    _SPACES[name] = space
 
 
 def _load_entry_points() -> None:
@@ -84,8 +118,24 @@ def factory(name: str) -> Callable[..., Solver]:
         ) from None
 
 
+def search_space(name: str) -> SearchSpace:
+    """The search space declared with a registered id (empty if none was).
+
+    Example:
+        >>> import agents
+        >>> agents.search_space("extragradient").per_instance
+        ('lr', 'lr_discriminator')
+    """
+    factory(name)  # an unknown id fails here, with its hint
+    return _SPACES[name]
+
+
 def make(name: str, **hyperparameters: Any) -> Solver:
     """Build the registered solver ``name`` with its hyperparameters.
+
+    Every hyperparameter in ``search_space(name).per_instance`` may also be a
+    ``(B, 1)`` tensor on the env's device and dtype, one value per instance of the
+    batch (:data:`agents.transforms.Hyperparameter`).
 
     Example:
         >>> import agents

@@ -31,7 +31,7 @@ from typing import NamedTuple
 import torch
 
 from agents.linalg import conjugate_gradient_solve, normal_equations_solve
-from agents.transforms import positive_number, scale
+from agents.transforms import Hyperparameter, positive_number, scale
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
@@ -61,7 +61,7 @@ def _count(name: str, value: int, *, minimum: int) -> None:
         raise InvalidConfigError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
-def _gradient_descent(lr: float, name: str) -> UpdateRule:
+def _gradient_descent(lr: Hyperparameter, name: str) -> UpdateRule:
     """``Δ = −lr · ∇ own loss`` (the observed gradient; no extra cost)."""
     return chain(scale(-lr), name=name)
 
@@ -76,8 +76,8 @@ class StackelbergState(NamedTuple):
 
 
 def stackelberg_leader(
-    lr: float,
-    regularization: float = 1.0,
+    lr: Hyperparameter,
+    regularization: Hyperparameter = 1.0,
     cg_iterations: int = 5,
     warm_start: bool = True,
 ) -> UpdateRule:
@@ -146,9 +146,9 @@ def stackelberg_leader(
 
 
 def stackelberg(
-    lr_leader: float = 0.05,
-    lr_follower: float = 0.05,
-    regularization: float = 1.0,
+    lr_leader: Hyperparameter = 0.05,
+    lr_follower: Hyperparameter = 0.05,
+    regularization: Hyperparameter = 1.0,
     cg_iterations: int = 5,
     warm_start: bool = True,
     leader: str = "generator",
@@ -202,10 +202,10 @@ def stackelberg(
 
 
 def follow_the_ridge_rule(
-    lr: float,
-    lr_leader: float,
+    lr: Hyperparameter,
+    lr_leader: Hyperparameter,
     cg_iterations: int = 5,
-    damping: float = 0.1,
+    damping: Hyperparameter = 0.1,
 ) -> UpdateRule:
     """The Follow-the-Ridge follower: a gradient step plus the ridge correction.
 
@@ -260,10 +260,10 @@ def follow_the_ridge_rule(
 
 
 def follow_the_ridge(
-    lr_generator: float = 0.05,
-    lr_discriminator: float = 0.05,
+    lr_generator: Hyperparameter = 0.05,
+    lr_discriminator: Hyperparameter = 0.05,
     cg_iterations: int = 5,
-    damping: float = 0.1,
+    damping: Hyperparameter = 0.1,
 ) -> Solver:
     """Follow-the-Ridge: gradient descent for the generator, ridge-following critic.
 
@@ -324,9 +324,9 @@ def follow_the_ridge(
 
 
 def unrolled_rule(
-    lr: float,
+    lr: Hyperparameter,
     unroll_steps: int = 5,
-    unroll_lr: float | None = None,
+    unroll_lr: Hyperparameter | None = None,
     second_order: bool = True,
 ) -> UpdateRule:
     """Descent on the unrolled surrogate ``f_K(x, y) = f(x, y^K(x, y))``.
@@ -414,9 +414,9 @@ def unrolled_rule(
 
 
 def unrolled(
-    lr: float = 0.05,
+    lr: Hyperparameter = 0.05,
     unroll_steps: int = 5,
-    unroll_lr: float | None = None,
+    unroll_lr: Hyperparameter | None = None,
     second_order: bool = True,
 ) -> Solver:
     """Unrolled GAN: the generator descends through K simulated critic steps.

@@ -2,13 +2,21 @@
 
 Each factory returns a :class:`~gangames.rules.Transform`; compose them with
 :func:`~gangames.rules.chain`. All are batched over ``(B, d)`` and free of host syncs.
+
+Per-instance hyperparameters: a number a rule multiplies, adds or divides by (a step
+size, a temperature, a regulariser) may be a :data:`Hyperparameter` — a float, or a
+``(B, 1)`` tensor holding one value per instance of the batch, on the env's device and
+dtype. Row b then plays exactly the rule built with the float ``value[b, 0]``, which
+is how :func:`agents.sweep.sweep` plays many tuning trials as one batched match. The
+``(B, 1)`` shape broadcasts against ``(B, d)`` rows; a ``(B,)`` tensor would broadcast
+to ``(B, B)``, so :func:`positive_number` refuses it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Literal, NamedTuple, overload
 
 import torch
 
@@ -19,6 +27,7 @@ from gangames.random import Stream
 from gangames.rules import Observation, Transform, stateless
 
 __all__ = [
+    "Hyperparameter",
     "OptimismState",
     "Schedule",
     "SeatSteps",
@@ -33,29 +42,33 @@ __all__ = [
     "scale_by_optimism",
     "scale_by_schedule",
     "seat_steps",
+    "sqrt",
     "trace",
 ]
 
-Schedule = Callable[[int], float]
+Hyperparameter = float | torch.Tensor
+"""A float, or one value per instance: a ``(B, 1)`` tensor on the env's device and dtype."""
+
+Schedule = Callable[[int], Hyperparameter]
 """A step size as a function of the step count n (0-based)."""
 
 
-def constant(value: float) -> Schedule:
+def constant(value: Hyperparameter) -> Schedule:
     """``a_n = value``."""
     return lambda n: value
 
 
-def inverse_sqrt(value: float) -> Schedule:
+def inverse_sqrt(value: Hyperparameter) -> Schedule:
     """``a_n = value / √(n + 1)`` (Naganuma & Iiduka's diminishing rule)."""
     return lambda n: value / (n + 1) ** 0.5
 
 
-def polynomial(value: float, power: float) -> Schedule:
+def polynomial(value: Hyperparameter, power: float) -> Schedule:
     """``a_n = value · (n + 1)^(−power)`` (two-timescale rules use power 0.75)."""
     return lambda n: value * (n + 1) ** (-power)
 
 
-def scale(factor: float) -> Transform:
+def scale(factor: Hyperparameter) -> Transform:
     """Multiply the direction by a constant (``scale(-lr)`` turns a gradient into Δ)."""
 
     def update(updates, state, obs, oracle):
@@ -149,22 +162,26 @@ def add_noise(std: Schedule) -> Transform:
 class SeatSteps(NamedTuple):
     """Step sizes of both seats (two-timescale GDA: ``discriminator ≫ generator``)."""
 
-    generator: float
-    discriminator: float
+    generator: Hyperparameter
+    discriminator: Hyperparameter
 
-    def own(self, seat: str) -> float:
+    def own(self, seat: str) -> Hyperparameter:
         """The step size of ``seat``."""
         return self.generator if seat == "generator" else self.discriminator
 
-    def opponent(self, seat: str) -> float:
+    def opponent(self, seat: str) -> Hyperparameter:
         """The step size of ``seat``'s opponent."""
         return self.discriminator if seat == "generator" else self.generator
 
 
 def seat_steps(
-    lr: float, lr_generator: float | None = None, lr_discriminator: float | None = None
+    lr: Hyperparameter,
+    lr_generator: Hyperparameter | None = None,
+    lr_discriminator: Hyperparameter | None = None,
 ) -> SeatSteps:
     """Resolve per-seat step sizes: a seat's own ``lr_<seat>`` if given, else ``lr``.
+
+    Each may be a float or a per-instance ``(B, 1)`` tensor (see :func:`positive_number`).
 
     Raises:
         InvalidConfigError: a step size that is not a finite positive number.
@@ -182,26 +199,117 @@ def seat_steps(
     return steps
 
 
-def positive_number(name: str, value: object, *, allow_zero: bool = False) -> float:
-    """``value`` as a float if it is a finite number > 0 (≥ 0 with ``allow_zero``).
+@overload
+def positive_number(
+    name: str,
+    value: object,
+    *,
+    allow_zero: bool = ...,
+    below: float | None = ...,
+    at_most: float | None = ...,
+    per_instance: Literal[False],
+) -> float: ...
+
+
+@overload
+def positive_number(
+    name: str,
+    value: object,
+    *,
+    allow_zero: bool = ...,
+    below: float | None = ...,
+    at_most: float | None = ...,
+    per_instance: bool = ...,
+) -> Hyperparameter: ...
+
+
+def positive_number(
+    name: str,
+    value: object,
+    *,
+    allow_zero: bool = False,
+    below: float | None = None,
+    at_most: float | None = None,
+    per_instance: bool = True,
+) -> Hyperparameter:
+    """``value`` if it is a finite number > 0 (≥ 0 with ``allow_zero``), else an error.
+
+    A float comes back as a float. With ``per_instance`` (the default) a floating
+    ``(B, 1)`` tensor of such numbers, one per instance, comes back as it is (checked
+    here, once, at build time: the check synchronises with the device).
+
+    Args:
+        name: the hyperparameter's name, for the error message.
+        value: the number or the ``(B, 1)`` tensor.
+        allow_zero: accept 0.
+        below: an exclusive upper bound (``b1 < 1``), if any.
+        at_most: an inclusive upper bound (``anchor_rate ≤ 1``), if any.
+        per_instance: accept a per-instance tensor (``False`` for numbers that change
+            the rule's cost or control flow, which must be one float for the batch).
 
     Raises:
         InvalidConfigError: naming the argument, what was expected and what came.
+
+    Example:
+        >>> import torch
+        >>> positive_number("lr", 0.1)
+        0.1
+        >>> positive_number("lr", torch.tensor([[0.1], [0.2]])).shape
+        torch.Size([2, 1])
     """
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if ok:
-        v = float(value)  # type: ignore[arg-type]
-        ok = math.isfinite(v) and (v >= 0.0 if allow_zero else v > 0.0)
-    if not ok:
-        want = "a finite number ≥ 0" if allow_zero else "a finite number > 0"
-        raise InvalidConfigError(f"{name} must be {want}, got {value!r}")
+    low = "≥ 0" if allow_zero else "> 0"
+    if below is not None or at_most is not None:
+        high = f"{below})" if below is not None else f"{at_most}]"
+        low = f"in [0, {high}" if allow_zero else f"in (0, {high}"
+    want = f"a finite number {low}"
+
+    def ok(v: float | torch.Tensor) -> bool | torch.Tensor:
+        return (
+            (v >= 0.0 if allow_zero else v > 0.0)
+            & (True if below is None else v < below)
+            & (True if at_most is None else v <= at_most)
+        )
+
+    if isinstance(value, torch.Tensor) and per_instance:
+        shaped = value.dim() == 2 and value.shape[1] == 1 and value.shape[0] >= 1
+        if not (shaped and value.is_floating_point()):
+            raise InvalidConfigError(
+                f"{name} must be {want} or a (B, 1) floating tensor of them (one per "
+                f"instance), got a {value.dtype} tensor of shape {tuple(value.shape)}"
+            )
+        bad = ~(torch.isfinite(value) & ok(value))  # type: ignore[operator]
+        if bool(bad.any()):
+            raise InvalidConfigError(
+                f"{name} must be {want} in every row, got {value[bad][0].item()!r} in "
+                f"row {int(bad.nonzero()[0, 0])} of a {tuple(value.shape)} tensor"
+            )
+        return value
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (number and math.isfinite(value) and ok(float(value))):  # type: ignore[arg-type]
+        kind = "" if per_instance else " (one float for the whole batch)"
+        raise InvalidConfigError(f"{name} must be {want}{kind}, got {value!r}")
     return float(value)  # type: ignore[arg-type]
+
+
+def sqrt(value: Hyperparameter) -> Hyperparameter:
+    """``√value`` by ``math.sqrt``, row by row for a per-instance tensor.
+
+    For a build-time constant (a noise scale): torch's vectorised square root is not
+    always correctly rounded on CPU, so it would make a batched trial differ from the
+    same trial with a float in the last bit.
+    """
+    if isinstance(value, torch.Tensor):
+        rows = [
+            [math.sqrt(v)] for v in value.detach().cpu().double().flatten().tolist()
+        ]
+        return torch.tensor(rows, dtype=value.dtype, device=value.device)
+    return math.sqrt(value)
 
 
 def projected_step(
     params: torch.Tensor,
     direction: torch.Tensor,
-    lr: float,
+    lr: Hyperparameter,
     project: Callable[[torch.Tensor], torch.Tensor],
 ) -> torch.Tensor:
     """``Π(params − lr · direction)``: a projected gradient step (free: no query of V)."""
@@ -325,7 +433,7 @@ def project(fn: Projection | None = None) -> Transform:
     return Transform(stateless, update)
 
 
-def add_decayed_weights(weight: float) -> Transform:
+def add_decayed_weights(weight: Hyperparameter) -> Transform:
     """Add ``weight · x`` to the direction (the gradient of ``(weight/2)‖x‖²``).
 
     A Gaussian prior ``N(0, σ₀²I)`` at temperature τ is ``weight = τ/σ₀²``.

@@ -27,11 +27,11 @@ Run: ``python benchmarks/bench_neural.py [--threads 2] [--rounds 50]``
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from timing import seconds_in_turns
 
 import gangames
 from gangames.game import Game
@@ -46,26 +46,6 @@ OPTIONS = {
     "loss": "non_saturating",
 }
 LR = 1e-3
-
-
-def _seconds(
-    fns: Sequence[Callable[[], object]], rounds: int, repeats: int = 7
-) -> list[float]:
-    """Best-of-``repeats`` seconds per call of each of ``fns``, measured in turns.
-
-    The candidates take turns (one block of ``rounds`` calls each, ``repeats``
-    times), so a burst of load on the machine hits them alike and the ratios hold.
-    """
-    for fn in fns:
-        fn()  # warm-up
-    best = [float("inf")] * len(fns)
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            start = time.perf_counter()
-            for _ in range(rounds):
-                fn()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return [b / rounds for b in best]
 
 
 def env_step(batch: int | None) -> Callable[[], object]:
@@ -147,7 +127,7 @@ def hvp_ratio(rounds: int) -> tuple[float, float]:
     oracle = env.oracle("generator")
     th, ph = m.state.theta, m.state.phi
     vec = torch.randn_like(th)
-    grad, hvp = _seconds(
+    grad, hvp = seconds_in_turns(
         [lambda: oracle.grad(th, ph), lambda: oracle.hvp(th, ph, vec)], rounds
     )
     return grad, hvp
@@ -160,7 +140,7 @@ def observation_pass(rounds: int) -> tuple[float, float]:
     game, inst = m.game, m.instance
     th, ph = m.state.theta, m.state.phi
     data = game.sample_data(inst, m.oracle.stream)
-    hand, auto = _seconds(
+    hand, auto = seconds_in_turns(
         [
             lambda: game.value_and_loss_gradients(inst, th, ph, data),
             lambda: Game.value_and_loss_gradients(game, inst, th, ph, data),
@@ -184,7 +164,7 @@ def main() -> None:
         f"{args.batch}: 5 × {max(args.rounds // 10, 2)}), candidates in turns"
     )
 
-    env1, hand1, handv = _seconds(
+    env1, hand1, handv = seconds_in_turns(
         [env_step(None), hand_step(), hand_step(evaluate=True)], args.rounds
     )
     print(
@@ -208,7 +188,7 @@ def main() -> None:
         for h in hands_v:
             h()
 
-    envb, loopb, loopv = _seconds(
+    envb, loopb, loopv = seconds_in_turns(
         [env_step(b), loop, loop_v], max(args.rounds // 10, 2), repeats=5
     )
     print(
