@@ -43,10 +43,10 @@ from agents.transforms import (
     constant,
     inverse_sqrt,
     polynomial,
-    positive_number,
     scale_by_schedule,
     seat_steps,
 )
+from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
@@ -264,12 +264,12 @@ def conjugate_gradient(
         ) from None
     if math.isnan(lo) or math.isnan(hi) or lo > hi:
         raise InvalidConfigError(f"beta_bounds must have lo ≤ hi, got {beta_bounds!r}")
-    positive_number("coefficient", coefficient, allow_zero=True)
+    checks.positive("coefficient", coefficient, allow_zero=True)
     if not isinstance(exponents, (tuple, list)) or len(exponents) != 2:
         raise InvalidConfigError(
             f"exponents must be a pair (e_generator, e_discriminator), got {exponents!r}"
         )
-    e_gen, e_dis = (positive_number("exponents", e) for e in exponents)
+    e_gen, e_dis = (checks.positive("exponents", e) for e in exponents)
     exponent = {"generator": e_gen, "discriminator": e_dis}
     g, d = (
         chain(

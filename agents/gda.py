@@ -29,12 +29,12 @@ import torch
 
 from agents.base import Observation, Solver, Transform, chain, constant_cost, stateless
 from agents.transforms import (
-    positive_number,
     projected_step,
     scale,
     scale_by_adam,
     seat_steps,
 )
+from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.types import SEATS
@@ -197,10 +197,10 @@ def adam(
     """
     steps = seat_steps(lr, lr_generator, lr_discriminator)
     for name, value in (("b1", b1), ("b2", b2)):
-        positive_number(name, value, allow_zero=True)
+        checks.positive(name, value, allow_zero=True)
         if not value < 1.0:
             raise InvalidConfigError(f"{name} must be in [0, 1), got {value!r}")
-    positive_number("eps", eps)
+    checks.positive("eps", eps)
     g, d = (
         chain(scale_by_adam(b1, b2, eps), scale(-steps.own(seat)), name="adam")
         for seat in SEATS

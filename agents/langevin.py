@@ -34,10 +34,10 @@ from agents.transforms import (
     add_decayed_weights,
     add_noise,
     constant,
-    positive_number,
     scale,
     scale_by_particles,
 )
+from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 
@@ -48,11 +48,11 @@ def langevin_rule(
     lr: float, temperature: float, prior_std: float | None = None
 ) -> UpdateRule:
     """One seat's particle Langevin step (see :func:`langevin`)."""
-    lr = positive_number("lr", lr)
-    temperature = positive_number("temperature", temperature, allow_zero=True)
+    lr = checks.positive("lr", lr)
+    temperature = checks.positive("temperature", temperature, allow_zero=True)
     pieces = [scale_by_particles()]
     if prior_std is not None:
-        prior_std = positive_number("prior_std", prior_std)
+        prior_std = checks.positive("prior_std", prior_std)
         pieces.append(add_decayed_weights(temperature / prior_std**2))
     pieces += [scale(-lr), add_noise(constant(math.sqrt(2.0 * lr * temperature)))]
     return chain(*pieces, name="langevin")
@@ -118,9 +118,9 @@ def mirror_gan_rule(
     lr: float, noise: float, chain_length: int = 10, beta: float = 0.1
 ) -> UpdateRule:
     """One seat's Mirror-GAN step (see :func:`mirror_gan`)."""
-    lr = positive_number("lr", lr)
-    noise = positive_number("noise", noise, allow_zero=True)
-    beta = positive_number("beta", beta)
+    lr = checks.positive("lr", lr)
+    noise = checks.positive("noise", noise, allow_zero=True)
+    beta = checks.positive("beta", beta)
     if beta > 1:
         raise InvalidConfigError(f"beta must lie in (0, 1], got {beta!r}")
     if (

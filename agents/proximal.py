@@ -31,7 +31,7 @@ from typing import NamedTuple
 import torch
 
 from agents.base import Observation, Solver, UpdateRule, constant_cost, stateless
-from agents.transforms import positive_number
+from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
@@ -45,7 +45,7 @@ __all__ = [
 
 
 def _rate(anchor_rate: float) -> None:
-    positive_number("anchor_rate", anchor_rate)
+    checks.positive("anchor_rate", anchor_rate)
     if anchor_rate > 1:  # r = η_φλ > 1 would overshoot the inner solution
         raise InvalidConfigError(f"anchor_rate must be in (0, 1], got {anchor_rate!r}")
 
@@ -83,8 +83,8 @@ def proximal_critic(
     References:
         Farnia & Ozdaglar, ICML 2020 (see :func:`proximal`).
     """
-    positive_number("prox_lambda", prox_lambda)
-    positive_number("inner_lr", inner_lr)
+    checks.positive("prox_lambda", prox_lambda)
+    checks.positive("inner_lr", inner_lr)
     _rate(anchor_rate)
     if (
         isinstance(inner_steps, bool)
@@ -153,7 +153,7 @@ def proximal_generator(lr: float = 0.1, anchor_rate: float = 1.0) -> UpdateRule:
     References:
         Farnia & Ozdaglar, ICML 2020 (see :func:`proximal`).
     """
-    positive_number("lr", lr)
+    checks.positive("lr", lr)
     _rate(anchor_rate)
     exact = anchor_rate == 1.0
 

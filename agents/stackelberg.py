@@ -32,7 +32,8 @@ import torch
 
 from agents.base import Observation, Solver, UpdateRule, chain, constant_cost, stateless
 from agents.linalg import conjugate_gradient_solve, normal_equations_solve
-from agents.transforms import positive_number, scale
+from agents.transforms import scale
+from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
@@ -107,8 +108,8 @@ def stackelberg_leader(
     References:
         Fiez, Chasnov & Ratliff, ICML 2020 (see :func:`stackelberg`).
     """
-    positive_number("lr", lr)
-    positive_number("regularization", regularization, allow_zero=True)
+    checks.positive("lr", lr)
+    checks.positive("regularization", regularization, allow_zero=True)
     _count("cg_iterations", cg_iterations, minimum=1)
     hvps = cg_iterations + 1 + (1 if warm_start else 0)
 
@@ -184,7 +185,7 @@ def stackelberg(
     """
     if leader not in SEATS:
         raise InvalidConfigError(f"leader must be one of {SEATS}, got {leader!r}")
-    positive_number("lr_follower", lr_follower)
+    checks.positive("lr_follower", lr_follower)
     lead = stackelberg_leader(lr_leader, regularization, cg_iterations, warm_start)
     follow = _gradient_descent(lr_follower, "stackelberg_follower")
     gen, dis = (lead, follow) if leader == "generator" else (follow, lead)
@@ -229,10 +230,10 @@ def follow_the_ridge_rule(
     References:
         Wang, Zhang & Ba, ICLR 2020 (see :func:`follow_the_ridge`).
     """
-    positive_number("lr", lr)
-    positive_number("lr_leader", lr_leader)
+    checks.positive("lr", lr)
+    checks.positive("lr_leader", lr_leader)
     _count("cg_iterations", cg_iterations, minimum=1)
-    positive_number("damping", damping, allow_zero=True)
+    checks.positive("damping", damping, allow_zero=True)
     hvps = 2 * cg_iterations + 2
 
     def update(
@@ -304,7 +305,7 @@ def follow_the_ridge(
         * Wang, Zhang & Ba, "On solving minimax optimization locally: a
           follow-the-ridge approach", ICLR 2020.
     """
-    positive_number("lr_generator", lr_generator)
+    checks.positive("lr_generator", lr_generator)
     follower = follow_the_ridge_rule(
         lr_discriminator, lr_generator, cg_iterations, damping
     )
@@ -363,10 +364,10 @@ def unrolled_rule(
     References:
         Metz, Poole, Pfau & Sohl-Dickstein, ICLR 2017 (see :func:`unrolled`).
     """
-    positive_number("lr", lr)
+    checks.positive("lr", lr)
     _count("unroll_steps", unroll_steps, minimum=0)
     eta_u = lr if unroll_lr is None else unroll_lr
-    positive_number("unroll_lr", eta_u)
+    checks.positive("unroll_lr", eta_u)
     k_steps = unroll_steps
     if k_steps == 0:
         cost = 0.0

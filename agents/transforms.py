@@ -6,13 +6,13 @@ Each factory returns a :class:`~agents.base.Transform`; compose them with
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 
 from agents.base import Observation, Transform, stateless
+from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.game import Mixed
 from gangames.oracle import SeatOracle
@@ -26,7 +26,6 @@ __all__ = [
     "constant",
     "inverse_sqrt",
     "polynomial",
-    "positive_number",
     "projected_step",
     "scale",
     "scale_by_adam",
@@ -169,33 +168,11 @@ def seat_steps(
     Raises:
         InvalidConfigError: a step size that is not a finite positive number.
     """
-    steps = SeatSteps(
-        lr if lr_generator is None else lr_generator,
-        lr if lr_discriminator is None else lr_discriminator,
+    lr = checks.positive("lr", lr)
+    return SeatSteps(
+        checks.positive("lr_generator", lr_generator, allow_none=True) or lr,
+        checks.positive("lr_discriminator", lr_discriminator, allow_none=True) or lr,
     )
-    for name, value in (
-        ("lr", lr),
-        ("lr_generator", steps.generator),
-        ("lr_discriminator", steps.discriminator),
-    ):
-        positive_number(name, value)
-    return steps
-
-
-def positive_number(name: str, value: object, *, allow_zero: bool = False) -> float:
-    """``value`` as a float if it is a finite number > 0 (≥ 0 with ``allow_zero``).
-
-    Raises:
-        InvalidConfigError: naming the argument, what was expected and what came.
-    """
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if ok:
-        v = float(value)  # type: ignore[arg-type]
-        ok = math.isfinite(v) and (v >= 0.0 if allow_zero else v > 0.0)
-    if not ok:
-        want = "a finite number ≥ 0" if allow_zero else "a finite number > 0"
-        raise InvalidConfigError(f"{name} must be {want}, got {value!r}")
-    return float(value)  # type: ignore[arg-type]
 
 
 def projected_step(

@@ -69,6 +69,7 @@ import numpy as np
 import torch
 from pettingzoo import AECEnv, ParallelEnv
 
+from gangames import checks
 from gangames import metrics as gap_metrics
 from gangames.engine import Match, apply_update, new_match
 from gangames.errors import (
@@ -76,7 +77,6 @@ from gangames.errors import (
     InvalidConfigError,
     ResetNeededError,
     UnknownAgentError,
-    require_positive,
 )
 from gangames.estimators import Estimate, EstimatorConfig, estimate_gaps
 from gangames.game import Game
@@ -109,9 +109,9 @@ class EnvConfig:
     """Options of an environment, shared by both APIs (game options live on the game).
 
     Args:
-        batch: number of instances played in lockstep; ``None`` for one unbatched
-            instance.
-        device: torch device of every tensor.
+        batch: number of instances played in lockstep, at most
+            :data:`~gangames.checks.MAX_BATCH`; ``None`` for one unbatched instance.
+        device: torch device of every tensor (one this machine has).
         dtype: ``torch.float32`` (default) or ``torch.float64`` (also as strings).
         max_steps: rounds before truncation (``max_cycles`` is accepted as an alias,
             as PettingZoo's registry passes it).
@@ -151,11 +151,11 @@ class EnvConfig:
     estimate_every: int = 100
 
     def __post_init__(self) -> None:
-        require_positive("batch", self.batch, integer=True, allow_none=True)
-        require_positive("max_steps", self.max_steps, integer=True)
-        require_positive("budget", self.budget, allow_none=True)
-        require_positive("prox_lambda", self.prox_lambda)
-        require_positive("max_update", self.max_update, allow_none=True)
+        checks.batch("batch", self.batch, allow_none=True)
+        checks.positive("max_steps", self.max_steps, integer=True)
+        checks.positive("budget", self.budget, allow_none=True)
+        checks.positive("prox_lambda", self.prox_lambda)
+        checks.positive("max_update", self.max_update, allow_none=True)
         dtype = (
             _DTYPES.get(self.dtype, self.dtype)
             if isinstance(self.dtype, str)
@@ -166,10 +166,7 @@ class EnvConfig:
                 f"dtype must be float32 or float64, got {self.dtype!r}"
             )
         object.__setattr__(self, "dtype", dtype)
-        try:
-            object.__setattr__(self, "device", torch.device(self.device))
-        except (RuntimeError, TypeError) as err:
-            raise InvalidConfigError(f"device: {err}") from None
+        object.__setattr__(self, "device", checks.device("device", self.device))
         if self.reward not in REWARDS:
             raise InvalidConfigError(
                 f"reward must be one of {REWARDS}, got {self.reward!r}"
@@ -182,7 +179,7 @@ class EnvConfig:
             raise InvalidConfigError(
                 f"render_mode must be one of {RENDER_MODES}, got {self.render_mode!r}"
             )
-        require_positive("estimate_every", self.estimate_every, integer=True)
+        checks.positive("estimate_every", self.estimate_every, integer=True)
         if self.estimator is not None:
             object.__setattr__(self, "estimator", EstimatorConfig.of(self.estimator))
 

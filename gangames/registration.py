@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gangames import checks
 from gangames.envs import EnvConfig, GameAECEnv, GameParallelEnv
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, mixed
@@ -153,6 +154,7 @@ def make_game(id: str, **kwargs: Any) -> Game:
         raise InvalidConfigError(f"{id}: {err}") from None
     except ValueError as err:
         raise InvalidConfigError(f"{id}: {err}") from None
+    checks.finite_fields(id, game)
     return game if particles is None else mixed(game, particles=particles)
 
 

@@ -34,7 +34,8 @@ from typing import Any, NamedTuple
 import gymnasium
 import numpy as np
 
-from gangames.errors import InvalidConfigError, require_positive
+from gangames import checks
+from gangames.errors import InvalidConfigError
 from gangames.types import SEATS, Seat, other
 from gangames.wrappers import GameView, view_id
 
@@ -244,7 +245,7 @@ def train(
     Returns:
         The saved policy's path, the log folder and the model.
     """
-    require_positive("total_timesteps", total_timesteps, integer=True)
+    checks.positive("total_timesteps", total_timesteps, integer=True)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     env = gymnasium.make(env_id, **dict(env_kwargs or {}))
@@ -331,7 +332,7 @@ def self_play(
         ("steps_per_round", steps_per_round),
         ("pool_size", pool_size),
     ):
-        require_positive(label, value, integer=True)
+        checks.positive(label, value, integer=True)
     shared = dict(env_kwargs or {})
     if "opponent" in shared:
         raise InvalidConfigError(

@@ -86,8 +86,9 @@ import gymnasium
 import numpy as np
 import torch
 
+from gangames import checks
 from gangames.envs import EnvConfig
-from gangames.errors import InvalidConfigError, require_positive
+from gangames.errors import InvalidConfigError
 from gangames.types import SEATS, Seat, other
 
 if TYPE_CHECKING:  # agents imports gangames: import it lazily at run time
@@ -151,7 +152,7 @@ class ControlConfig:
                 f"control must be 'seat' or 'layer', got {self.control!r}"
             )
         for name in ("max_update", "base_lr", "temperature", "clip"):
-            require_positive(name, getattr(self, name))
+            checks.positive(name, getattr(self, name))
         if not isinstance(self.multiplier_range, (int, float)) or not (
             1 < self.multiplier_range < math.inf
         ):

@@ -4,17 +4,22 @@ Every backend runs the same :func:`~gangames.tournament.match.execute` on the sa
 ``(config, match)`` pairs, with one torch thread per match, so all three give the same
 records; they differ only in isolation:
 
-* ``sequential`` — in this process (tests, debugging). The per-match timeout is a
-  SIGALRM deadline; an agent that kills its process kills the tournament.
-* ``processes`` — ``workers`` spawned processes, one match per task. The coordinator
-  keeps a hard deadline per task (timeout + a grace period, for hangs that ignore
-  signals) and kills the worker past it; a worker that dies mid-match is recorded as
-  ``worker_crashed`` and replaced.
+* ``processes`` (the default, even for one worker) — a pool of ``workers`` spawned
+  processes, started once and reused, one match per task. The coordinator keeps a hard
+  deadline per task (timeout + a grace period, for hangs that ignore signals) and
+  kills the worker past it; a worker that dies mid-match (``os._exit``, a segfault,
+  SIGKILL) is recorded as ``worker_crashed`` and replaced. Agents and games registered
+  at run time in the coordinator only exist in the workers through ``setup``.
+* ``sequential`` — in this process (debugging, profiling; asked for by name). The
+  per-match timeout is a SIGALRM deadline; an agent that kills its process or blocks
+  the signal takes the tournament with it.
 * ``ray`` — one Ray actor per slot (``ray.init(address)``, or a local cluster),
   one match per call, with the same deadline, crash and retry rules.
 
 Retries are capped: ``agent_error``, ``timeout`` and ``worker_crashed`` are tried
-``1 + config.retries`` times; the last record is kept with its attempt count.
+``1 + config.retries`` times (``retries`` ≤ :data:`~gangames.checks.MAX_RETRIES`); the
+last record is kept with its attempt count. A recorded fault is a result like any
+other, so ``--resume`` never plays it again.
 ``setup`` is an optional picklable callable run once in every worker before its first
 match (to register agents or games of a plugin that is not installed as an entry point).
 """
@@ -29,6 +34,7 @@ from collections.abc import Callable, Iterable
 from multiprocessing.connection import wait
 from typing import Any
 
+from gangames import checks
 from gangames.tournament.config import TournamentConfig
 from gangames.tournament.match import RETRIED, execute, failure
 from gangames.tournament.schedule import Match
@@ -133,9 +139,7 @@ class ProcessBackend:
         setup: Callable[[], Any] | None = None,
         start_method: str = "spawn",
     ) -> None:
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
-        self.workers = workers
+        self.workers = checks.positive("workers", workers, integer=True)
         self.setup = setup
         self.ctx = mp.get_context(start_method)
 
@@ -383,9 +387,14 @@ def make_backend(
     address: str | None = None,
     setup: Callable[[], Any] | None = None,
 ) -> SequentialBackend | ProcessBackend | RayBackend:
-    """The named backend; ``None`` picks processes when ``workers > 1``."""
+    """The named backend; ``None`` picks processes (isolated matches).
+
+    Raises:
+        InvalidConfigError: ``workers`` is not a positive int, or an unknown backend.
+    """
+    checks.positive("workers", workers, integer=True)
     if backend is None:
-        backend = "processes" if workers > 1 else "sequential"
+        backend = "processes"
     if backend == "sequential":
         return SequentialBackend(setup)
     if backend == "processes":

@@ -48,13 +48,16 @@ def run(
     Args:
         config: a config, or the path of a TOML file.
         out_dir: the output folder (created if missing).
-        workers: parallel matches; more than one picks the process backend.
-        backend: ``"sequential"``, ``"processes"`` or ``"ray"`` (default by workers).
+        workers: parallel matches (worker processes; at least 1).
+        backend: ``"processes"`` (default: every match isolated in a reused worker
+            process, even with one worker), ``"sequential"`` (in this process) or
+            ``"ray"``.
         resume: complete the matches missing from an existing store of this config.
         address: Ray cluster address (``backend="ray"``).
         progress: show a progress bar (default: when stderr is a terminal).
         setup: picklable callable run in every worker first (plugins not installed as
-            entry points, e.g. agents registered by a test module).
+            entry points, e.g. agents registered by a test module or a notebook: the
+            workers are fresh processes and only know what ``setup`` registers).
 
     Raises:
         InvalidConfigError: a bad config, or a store of another config /
