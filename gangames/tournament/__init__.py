@@ -33,7 +33,7 @@ from gangames.tournament.config import (
 from gangames.tournament.match import STATUSES, decode_trajectory
 from gangames.tournament.runner import RunSummary, run
 from gangames.tournament.schedule import Match, match_seed, schedule
-from gangames.tournament.store import ResumeError, Store
+from gangames.tournament.store import ResumeError, Store, StoreLockedError
 
 __all__ = [
     "MODES",
@@ -44,6 +44,7 @@ __all__ = [
     "ResumeError",
     "RunSummary",
     "Store",
+    "StoreLockedError",
     "TournamentConfig",
     "decode_trajectory",
     "load_config",

@@ -35,6 +35,7 @@ responses use ``V̂* = 0``). Two-population α-Rank (Omidshafiei et al., Sci. Re
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -45,7 +46,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gangames.tournament import rating, stats
+from gangames.tournament import rating, staging, stats
 from gangames.tournament.config import TournamentConfig, resolve_output
 from gangames.tournament.store import Store
 
@@ -583,6 +584,10 @@ def _runs_rows(results: Results) -> list[dict[str, Any]]:
 def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
     """Write the report of the tournament in ``out_dir`` into its report folder.
 
+    The report is written into a fresh folder and swapped in whole
+    (:mod:`~gangames.tournament.staging`): a report killed part-way leaves the
+    previous report, never a mix of old and new files.
+
     Files: ``leaderboard.md``; ``runs.csv`` (one row per run), ``self_play.csv``,
     ``per_game.csv``, ``probability_of_improvement.csv``, ``ratings.csv``,
     ``wins.csv``, ``performance_profile.csv``,
@@ -591,8 +596,8 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
     """
     results = load_results(out_dir)
     cfg = results.config
-    folder = resolve_output(Path(out_dir), cfg.report_dir, "report_dir")
-    folder.mkdir(parents=True, exist_ok=True)
+    final = resolve_output(Path(out_dir), cfg.report_dir, "report_dir")
+    folder = staging.stage(final)  # written aside, swapped in whole at the end
     written: list[Path] = []
 
     def put(name: str, text: str) -> None:
@@ -714,7 +719,8 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
         if profile:
             written.append(plotting.performance_profile(profile, taus, folder))
         written += plotting.samples(results, folder)
-    return Report(board, sorted(written))
+    staging.commit(folder, final)
+    return Report(board, sorted(final / p.relative_to(folder) for p in written))
 
 
 def _iqm_band(runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -724,5 +730,17 @@ def _iqm_band(runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _safe(label: str) -> str:
-    """``label`` as a file-name part (letters, digits, ``-_.``; the rest ``_``)."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+    """``label`` as a file-name part, distinct for distinct labels.
+
+    A label of letters, digits and ``-_.`` is kept as it is; any other has the rest
+    replaced by ``_`` and ``+`` with 12 hex digits of its SHA-256 appended. A kept
+    label has no ``+``, so ``"a b"`` (``a_b+…``) never meets ``"a_b"``.
+
+    Example:
+        >>> _safe("a_b"), _safe("a b")
+        ('a_b', 'a_b+c8687a08aa5d')
+    """
+    kept = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+    if kept == label and label.strip("."):
+        return label
+    return f"{kept}+{hashlib.sha256(label.encode()).hexdigest()[:12]}"

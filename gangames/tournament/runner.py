@@ -61,18 +61,20 @@ def run(
 
     Raises:
         InvalidConfigError: a bad config, or a store of another config /
-            ``resume`` not asked (:class:`~gangames.tournament.store.ResumeError`).
+            ``resume`` not asked (:class:`~gangames.tournament.store.ResumeError`), or
+            a store another process is writing
+            (:class:`~gangames.tournament.store.StoreLockedError`).
     """
     if not isinstance(config, TournamentConfig):
         config = load_config(config)
     out = Path(out_dir)
     path = resolve_output(out, config.store, "store")
     matches = schedule(config)
-    with Store(path) as store:
+    chosen = make_backend(backend, workers, address=address, setup=setup)
+    with Store(path, writer=True) as store:
         store.attach(config, resume=resume)
         done = store.done()
         todo = [m for m in matches if m.id not in done]
-        chosen = make_backend(backend, workers, address=address, setup=setup)
         show = sys.stderr.isatty() if progress is None else progress
         from tqdm import tqdm
 
