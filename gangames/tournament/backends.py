@@ -35,6 +35,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from gangames import checks
+from gangames.errors import InvalidConfigError
 from gangames.tournament.config import TournamentConfig
 from gangames.tournament.match import RETRIED, execute, failure
 from gangames.tournament.schedule import Match
@@ -54,15 +55,31 @@ GRACE_S = 10.0  # hard kill this long after the soft (in-match) deadline
 OnResult = Callable[[dict[str, Any]], None]
 
 
-def _prepare(setup: Callable[[], Any] | None) -> None:
+def _prepare(setup: Callable[[], Any] | None) -> tuple[set[str], set[str]]:
+    """Set a worker up; return the agent and game names it knows."""
     import torch
 
     torch.set_num_threads(1)  # bit-for-bit equal results across backends
-    import agents  # noqa: F401
-    import gangames  # noqa: F401
+    import agents
+    import gangames
 
     if setup is not None:
         setup()
+    return set(agents.names()), set(gangames.names())
+
+
+def _check_known(config: TournamentConfig, known: tuple[set[str], set[str]]) -> None:
+    """Refuse a config naming agents or games a fresh worker does not know."""
+    agent_names, game_names = known
+    missing = sorted({e.agent for e in config.entrants} - agent_names) + sorted(
+        {g.id for g in config.games} - game_names
+    )
+    if missing:
+        raise InvalidConfigError(
+            f"{missing} registered in this process only: the worker processes do not "
+            "know them; pass setup= (a picklable function that registers them), "
+            "install them as entry points, or use backend='sequential'"
+        )
 
 
 class SequentialBackend:
@@ -93,8 +110,8 @@ class SequentialBackend:
 
 def _worker(conn: Any, setup: Callable[[], Any] | None) -> None:
     """Worker loop: receive ``(config_json, match)``, send back the record."""
-    _prepare(setup)
-    conn.send(_READY)
+    known = _prepare(setup)
+    conn.send((_READY, known))
     configs: dict[str, TournamentConfig] = {}
     while True:
         try:
@@ -171,7 +188,9 @@ class ProcessBackend:
                     if not s.ready:
                         if s.conn in ready:
                             with contextlib.suppress(EOFError, OSError):
-                                s.ready = s.conn.recv() == _READY
+                                tag, known = s.conn.recv()
+                                _check_known(config, known)
+                                s.ready = tag == _READY
                         if not s.ready and s.proc.sentinel in ready:
                             raise RuntimeError(
                                 "a tournament worker died while starting (exit code "
@@ -232,8 +251,6 @@ class RayBackend:
         try:
             import ray
         except ImportError:
-            from gangames.errors import InvalidConfigError
-
             raise InvalidConfigError(
                 "backend 'ray' needs Ray: pip install 'gangames[ray]'"
             ) from None
@@ -282,11 +299,12 @@ class RayBackend:
                     if s["ready"] is not None:
                         if s["ready"] in done:
                             try:
-                                ray.get(s["ready"])
+                                known = ray.get(s["ready"])
                             except ray.exceptions.RayError as err:
                                 raise RuntimeError(
                                     f"a tournament worker died while starting: {err}"
                                 ) from None
+                            _check_known(config, known)
                             s["ready"] = None
                         continue
                     if not s["task"]:
@@ -329,11 +347,11 @@ class _RayPlayer:
     """A Ray actor that plays matches (the process backend's worker, on Ray)."""
 
     def __init__(self, setup: Callable[[], Any] | None) -> None:
-        _prepare(setup)
+        self.known = _prepare(setup)
         self.configs: dict[str, TournamentConfig] = {}
 
-    def ready(self) -> bool:
-        return True
+    def ready(self) -> tuple[set[str], set[str]]:
+        return self.known
 
     def play(self, text: str, match: tuple) -> dict[str, Any]:
         return execute(_parsed(self.configs, text), Match(*match))
@@ -403,6 +421,4 @@ def make_backend(
         return RayBackend(
             address, setup, max_in_flight=workers if workers > 1 else None
         )
-    from gangames.errors import InvalidConfigError
-
     raise InvalidConfigError(f"backend must be one of {BACKENDS}, got {backend!r}")
