@@ -27,8 +27,8 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -41,7 +41,7 @@ __all__ = [
     "MAX_TIMEOUT_S",
     "batch",
     "device",
-    "finite_fields",
+    "finite_options",
     "number",
     "positive",
 ]
@@ -143,26 +143,25 @@ def batch(name: str, value: Any, *, allow_none: bool = False) -> Any:
     )
 
 
-def finite_fields(owner: str, config: Any) -> None:
-    """Refuse ``NaN`` and ``±inf`` in every number field of the dataclass ``config``.
+def finite_options(owner: str, options: Mapping[str, Any]) -> None:
+    """Refuse ``NaN`` and ``±inf`` among the number values of ``options``.
 
-    Fields holding tuples or lists are checked entry by entry. A game's own
-    ``__post_init__`` checks ranges; this catches the infinities it lets through.
+    Run on a game's options before it is built, so an infinity is named as such
+    whatever the game's own range checks would make of it; tuple and list values are
+    checked entry by entry.
 
     Example:
-        >>> from gangames.games.quadratic import Quadratic
-        >>> finite_fields("Quadratic", Quadratic(mu=float("inf")))
+        >>> finite_options("gangames/Quadratic-v0", {"mu": float("inf")})
         Traceback (most recent call last):
         ...
-        gangames.errors.InvalidConfigError: Quadratic: mu must be a finite number, got inf
+        gangames.errors.InvalidConfigError: gangames/Quadratic-v0: mu must be a finite number, got inf
     """
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
+    for name, value in options.items():
         items = value if isinstance(value, tuple | list) else (value,)
         for item in items:
             if _is_number(item) and not math.isfinite(item):
                 raise InvalidConfigError(
-                    f"{owner}: {f.name} must be a finite number, got {value!r}"
+                    f"{owner}: {name} must be a finite number, got {value!r}"
                 )
 
 

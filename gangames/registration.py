@@ -140,6 +140,7 @@ def make_game(id: str, **kwargs: Any) -> Game:
         **{k: v for k, v in s.defaults.items() if k not in _ENV_OPTIONS},
         **kwargs,
     }
+    checks.finite_options(id, merged)
     particles = merged.pop("particles", None)
     try:
         game = s.entry_point(**merged)
@@ -154,7 +155,6 @@ def make_game(id: str, **kwargs: Any) -> Game:
         raise InvalidConfigError(f"{id}: {err}") from None
     except ValueError as err:
         raise InvalidConfigError(f"{id}: {err}") from None
-    checks.finite_fields(id, game)
     return game if particles is None else mixed(game, particles=particles)
 
 

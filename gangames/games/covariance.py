@@ -109,6 +109,7 @@ from dataclasses import dataclass
 
 import torch
 
+from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, ParamLayout
 from gangames.random import Stream
@@ -189,14 +190,7 @@ class CovarianceGAN(Game):
     radius: float | None = None
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.dimension, bool)
-            or not isinstance(self.dimension, int)
-            or self.dimension < 1
-        ):
-            raise InvalidConfigError(
-                f"dim must be a positive int, got {self.dimension!r}"
-            )
+        checks.positive("dimension", self.dimension, integer=True)
         if not self.ridge > 0.0:
             raise InvalidConfigError(f"ridge must be positive, got {self.ridge!r}")
         if not self.init_scale >= 0.0:
