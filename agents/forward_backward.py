@@ -40,6 +40,7 @@ from agents.base import (
 )
 from agents.transforms import Projection, project, scale
 from agents.transforms import projection as make_projection
+from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
@@ -56,22 +57,6 @@ __all__ = [
 ]
 
 
-def _number(name: str, value: object, low: float, high: float | None = None) -> float:
-    """``value`` as a float in ``[low, high)`` (``high = None``: no upper bound)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidConfigError(f"{name} must be a number, got {value!r}")
-    if not (math.isfinite(value) and value >= low and (high is None or value < high)):
-        where = f"[{low}, {high})" if high is not None else f"[{low}, ∞)"
-        raise InvalidConfigError(f"{name} must lie in {where}, got {value!r}")
-    return float(value)
-
-
-def _count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidConfigError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
 def sample_schedule(
     samples: int = 1, growth: float | None = None, offset: int = 1
 ) -> Callable[[int], int]:
@@ -82,11 +67,11 @@ def sample_schedule(
     ``k₀ = offset``, for which ``Σ_k 1/S_k < ∞`` (the condition of Franci & Grammatico's
     convergence to an exact solution; ALGORITHMS.md §5).
     """
-    samples = _count("samples", samples)
-    offset = _count("offset", offset)
+    samples = checks.positive("samples", samples, integer=True)
+    offset = checks.positive("offset", offset, integer=True)
     if growth is None:
         return lambda k: samples
-    a = _number("growth", growth, 0.0)
+    a = checks.number("growth", growth, low=0)
     if a == 0.0:
         raise InvalidConfigError("growth must be positive (Σ 1/S_k must converge)")
     return lambda k: math.ceil(samples * (k + offset) ** (1.0 + a))
@@ -123,7 +108,7 @@ def relax(relaxation: float) -> Transform:
     ``u + x̄_k − x_k``, so a following step lands at ``x̄_k + u`` (the projection then
     makes it ``Π(x̄_k + u)``).
     """
-    delta = _number("relaxation", relaxation, 0.0, 1.0)
+    delta = checks.number("relaxation", relaxation, low=0, high=1, open_high=True)
 
     def init(params: torch.Tensor, stream: Stream) -> RelaxState:
         # x̄_{−1} := x_0 makes x̄_0 = (1 − δ)x_0 + δx_0 = x_0, the paper's start.
@@ -146,9 +131,7 @@ def srfb_rule(
     offset: int = 1,
 ) -> UpdateRule:
     """One seat's SRFB step (see :func:`srfb`)."""
-    lr = _number("lr", lr, 0.0)
-    if lr == 0.0:
-        raise InvalidConfigError("lr must be positive, got 0")
+    lr = checks.positive("lr", lr)
     return chain(
         average_samples(sample_schedule(samples, growth, offset)),
         scale(-lr),
@@ -228,10 +211,10 @@ def fbf_rule(
     the opponent's extrapolated point from the observed opponent gradient, assuming
     the opponent plays FBF with that step and the same projection.
     """
-    lr = _number("lr", lr, 0.0)
-    if lr == 0.0:
-        raise InvalidConfigError("lr must be positive, got 0")
-    opp_lr = lr if opponent_lr is None else _number("opponent_lr", opponent_lr, 0.0)
+    lr = checks.positive("lr", lr)
+    opp_lr = (
+        lr if opponent_lr is None else checks.number("opponent_lr", opponent_lr, low=0)
+    )
     fn: Projection | None = make_projection(projection_kind, radius)
 
     def backward(x: torch.Tensor, game_set: Callable) -> torch.Tensor:

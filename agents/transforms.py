@@ -217,23 +217,15 @@ Projection = Callable[[torch.Tensor], torch.Tensor]
 """A Euclidean projection of ``(B, d)`` points, row by row (a backward step)."""
 
 
-def _positive_radius(radius: float) -> float:
-    if isinstance(radius, bool) or not isinstance(radius, (int, float)):
-        raise InvalidConfigError(f"radius must be a number, got {radius!r}")
-    if not radius > 0:
-        raise InvalidConfigError(f"radius must be positive, got {radius!r}")
-    return float(radius)
-
-
 def project_box(radius: float) -> Projection:
     """Projection onto the box ``[−r, r]^d``: a coordinate clamp (WGAN weight clipping)."""
-    r = _positive_radius(radius)
+    r = checks.positive("radius", radius)
     return lambda x: x.clamp(-r, r)
 
 
 def project_ball(radius: float) -> Projection:
     """Projection onto the Euclidean ball ``‖x‖₂ ≤ r``: ``x · min(1, r/‖x‖)``."""
-    r = _positive_radius(radius)
+    r = checks.positive("radius", radius)
 
     def fn(x: torch.Tensor) -> torch.Tensor:
         norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
@@ -254,7 +246,7 @@ def project_l1_ball(radius: float) -> Projection:
         J. Duchi, S. Shalev-Shwartz, Y. Singer, T. Chandra. "Efficient projections onto
         the ℓ1-ball for learning in high dimensions." ICML 2008.
     """
-    r = _positive_radius(radius)
+    r = checks.positive("radius", radius)
 
     def fn(x: torch.Tensor) -> torch.Tensor:
         a = x.abs()
@@ -275,6 +267,7 @@ def project_l1_ball(radius: float) -> Projection:
 def projection(kind: str | None, radius: float = 1.0) -> Projection | None:
     """The projection named ``kind``: ``None``, ``"box"``, ``"ball"`` or ``"l1"``."""
     makers = {"box": project_box, "ball": project_ball, "l1": project_l1_ball}
+    checks.positive("radius", radius)  # checked even when unused: a typo is a typo
     if kind is None:
         return None
     if kind not in makers:

@@ -72,12 +72,13 @@ def number(
     low: float | None = None,
     high: float | None = None,
     open_low: bool = False,
+    open_high: bool = False,
     integer: bool = False,
     allow_none: bool = False,
 ) -> Any:
     """``value`` if it is a finite number in ``[low, high]``.
 
-    ``open_low`` excludes ``low``; ``integer=True`` asks for an ``int``; ``allow_none``
+    ``open_low`` excludes ``low``, ``open_high`` excludes ``high``; ``integer=True`` asks for an ``int``; ``allow_none``
     also accepts ``None``. Integers come back as they are, other numbers as floats.
 
     Raises:
@@ -93,15 +94,16 @@ def number(
     )
     if ok:
         ok = (low is None or (value > low if open_low else value >= low)) and (
-            high is None or value <= high
+            high is None or (value < high if open_high else value <= high)
         )
     if not ok:
         if low is not None and high is not None:
-            want = f"{kind} in {'(' if open_low else '['}{_fmt(low)}, {_fmt(high)}]"
+            left, right = "(["[not open_low], ")]"[not open_high]
+            want = f"{kind} in {left}{_fmt(low)}, {_fmt(high)}{right}"
         elif low is not None:
             want = f"{kind} {'>' if open_low else '≥'} {_fmt(low)}"
         elif high is not None:
-            want = f"{kind} ≤ {_fmt(high)}"
+            want = f"{kind} {'<' if open_high else '≤'} {_fmt(high)}"
         else:
             want = kind
         if allow_none:

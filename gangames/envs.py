@@ -54,7 +54,10 @@ what came, and leaves the state untouched (:mod:`gangames.errors`).
 **Seeding.** ``reset(seed=s)`` derives one seed per instance from ``s`` (NumPy
 SeedSequence); ``reset(seed=[s_0, …, s_{B−1}])`` sets them explicitly, so instance
 ``b`` of a batch equals a single run reset with ``seed=[s_b]``. ``reset()`` without a
-seed continues with the next episode's seeds.
+seed continues with the next episode's seeds. Seeds are ints in ``[0, 2⁶³)``.
+``reset(options={"params": {"generator": θ0, "discriminator": φ0}})`` starts from
+given parameters, which must lie in the game's feasible set (a point outside it is
+refused, not silently projected).
 """
 
 from __future__ import annotations
@@ -102,6 +105,23 @@ def _all_finite(values: torch.Tensor | np.ndarray) -> bool:
         return bool(torch.isfinite(values.sum())) or bool(torch.isfinite(values).all())
     with np.errstate(over="ignore", invalid="ignore"):
         return bool(np.isfinite(values.sum())) or bool(np.isfinite(values).all())
+
+
+_MAX_SEED = 2**63 - 1  # seeds become int64 stream keys
+
+
+def _require_feasible(
+    given: tuple[torch.Tensor, torch.Tensor], placed: tuple[torch.Tensor, torch.Tensor]
+) -> None:
+    """Refuse initial parameters that the game's projection had to move."""
+    for seat, p, q in zip(SEATS, given, placed, strict=True):
+        p = p.to(device=q.device, dtype=q.dtype)
+        if not torch.allclose(p, q, rtol=1e-5, atol=1e-6):
+            away = float((p - q).abs().max())
+            raise InvalidConfigError(
+                f"options['params']['{seat}'] must lie in the game's feasible set; a "
+                f"coordinate is {away:.3g} outside it (give a feasible point)"
+            )
 
 
 @dataclass(frozen=True)
@@ -317,6 +337,14 @@ class _Session:
             raise InvalidConfigError(
                 f"seed must be an int or a sequence of ints, got {seed!r}"
             )
+        for s in [seed] if isinstance(seed, int | np.integer) else seed or []:
+            checks.number(
+                "seed",
+                int(s) if isinstance(s, np.integer) else s,
+                low=0,
+                high=_MAX_SEED,
+                integer=True,
+            )
         seeds = self.instance_seeds(seed)
         params = None
         if options and options.get("params") is not None:
@@ -330,13 +358,16 @@ class _Session:
                 for seat in SEATS
             )
         cfg = self.config
-        self.match = new_match(
+        match = new_match(
             self.game,
             seeds,
             device=cfg.device,
             dtype=cfg.dtype,
             params=params,  # type: ignore[arg-type]
         )
+        if params is not None:
+            _require_feasible(params, (match.state.theta, match.state.phi))
+        self.match = match
         self._version += 1
         self._obs_cache.clear()
         self._estimate = None

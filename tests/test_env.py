@@ -238,20 +238,27 @@ def test_max_update_bounds_the_action_space():
         )
 
 
-def test_reset_from_given_params_is_projected():
+def test_reset_from_given_params_refuses_infeasible_points():
     env = gangames.make("gangames/Bilinear-v0", dimension=2, box=1.0)
+    inside = np.array([1.0, -0.5], np.float32)
+    zeros = np.zeros(2, np.float32)
     obs, _ = env.reset(
-        seed=0,
-        options={
-            "params": {
-                "generator": np.array([3.0, -0.5], np.float32),
-                "discriminator": np.zeros(2, np.float32),
-            }
-        },
+        seed=0, options={"params": {"generator": inside, "discriminator": zeros}}
     )
     np.testing.assert_array_equal(obs["generator"]["own"], [1.0, -0.5])
+    outside = {"generator": np.array([3.0, -0.5], np.float32), "discriminator": zeros}
+    with pytest.raises(InvalidConfigError, match=r"\['generator'\].*2 outside"):
+        env.reset(seed=0, options={"params": outside})
+    assert env.match.state.theta.tolist() == [[1.0, -0.5]]  # state untouched
     with pytest.raises(UnknownAgentError):
         env.reset(seed=0, options={"params": {"generator": np.zeros(2, np.float32)}})
+
+
+@pytest.mark.parametrize("seed", [-1, [0, -5], 2**63, 1.5])
+def test_bad_seeds_are_refused_naming_seed(seed):
+    env = gangames.make("gangames/Bilinear-v0", dimension=2, batch=2)
+    with pytest.raises(InvalidConfigError, match=r"^seed must be an int"):
+        env.reset(seed=seed)
 
 
 @pytest.mark.parametrize(

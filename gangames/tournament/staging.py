@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import ctypes
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 
 __all__ = ["commit", "stage"]
@@ -48,7 +48,7 @@ def stage(target: Path) -> Path:
             _remove(old)
     for unfinished in target.parent.glob(f".{target.name}.new-*"):
         _remove(unfinished)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    return _fresh(target, "new")
 
 
 def commit(staged: Path, target: Path) -> None:
@@ -59,10 +59,21 @@ def commit(staged: Path, target: Path) -> None:
     elif _exchange(staged, target):
         _remove(staged)  # now the old version
     else:
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        old = _fresh(target, "old")
         os.replace(target, old)  # onto the empty placeholder
         os.rename(staged, target)
         _remove(old)
+
+
+def _fresh(target: Path, kind: str) -> Path:
+    """A new empty hidden sibling of ``target`` (``os.mkdir``: the umask's mode)."""
+    while True:
+        path = target.with_name(f".{target.name}.{kind}-{secrets.token_hex(4)}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
 
 
 def _exchange(a: Path, b: Path) -> bool:

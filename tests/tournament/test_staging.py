@@ -99,3 +99,11 @@ def test_the_fallback_swap_replaces_the_folder(tmp_path, monkeypatch):
         staging.commit(folder, target)
     assert (target / "a.txt").read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["report"]
+
+
+def test_the_folder_gets_the_usual_permissions(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    target = tmp_path / "report"
+    staging.commit(staging.stage(target), target)
+    assert target.stat().st_mode & 0o777 == 0o777 & ~umask
