@@ -83,7 +83,7 @@ from gangames.errors import (
 )
 from gangames.estimators import Estimate, EstimatorConfig, estimate_gaps
 from gangames.game import Game
-from gangames.oracle import SeatOracle
+from gangames.oracle import COSTS, SeatOracle
 from gangames.types import SEATS, Seat, other
 
 __all__ = ["EnvConfig", "GameAECEnv", "GameParallelEnv"]
@@ -612,11 +612,22 @@ class _Session:
         out["step"] = m.state.step
         return out
 
-    def truncated(self) -> bool:
+    def observed(self, seat: Seat) -> bool:
+        """Whether ``seat``'s observation of the current state is made (and charged)."""
+        cached = self._obs_cache.get(seat)
+        return cached is not None and cached[0] == self._version
+
+    def truncated(self, pending: Sequence[Seat] = ()) -> bool:
+        """Whether the episode ends here.
+
+        ``pending`` seats still owe the observation of this state: the budget counts
+        it (one gradient each) before it is made.
+        """
         m = self.require_match()
         cfg = self.config
+        owed = {seat: COSTS["grad"] * (seat in pending) for seat in SEATS}
         over_budget = cfg.budget is not None and any(
-            c >= cfg.budget for c in m.oracle.ledger.costs().values()
+            c + owed[seat] >= cfg.budget for seat, c in m.oracle.ledger.costs().items()
         )
         return (
             m.state.step >= cfg.max_steps or over_budget or bool(m.state.diverged.all())
@@ -887,10 +898,17 @@ class GameAECEnv(_Common, AECEnv):
                 # the parallel env charges both at the end of its round): its value
                 # is the round's realized payoff.
                 s.observe(_seat(self.possible_agents[0]))
+            # The final observations (what last() hands out once the episode ends) are
+            # made and charged in the round that ends it, and the budget counts them,
+            # as in the parallel env: infos, env.ledger and the parallel env agree.
+            pending = [seat for seat in SEATS if not s.observed(seat)]
+            done = s.truncated(pending)
+            if done:
+                for seat in pending:
+                    s.observe(seat)
             mt = s.metrics()
             rew = s.rewards(mt)
             info = s.info(mt)
-            done = s.truncated()
             for seat in self.agents:
                 self.rewards[seat] = s.export(rew[_seat(seat)])
                 self.infos[seat] = dict(info)

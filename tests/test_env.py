@@ -345,3 +345,37 @@ def test_lean_infos_keep_the_reward_and_skip_the_rest():
     assert fr == lr
     assert "duality_gap" in li["generator"] and "proximal_gap" not in li["generator"]
     assert "grad_norm" not in li["generator"] and "grad_norm" in fi["generator"]
+
+
+def _play_to_the_end(env):
+    """Plain GDA until the env ends the episode; returns (rounds, final infos)."""
+    if isinstance(env, gangames.envs.GameParallelEnv):
+        obs, infos = env.reset(seed=0)
+        rounds = 0
+        while env.agents:
+            obs, _, _, _, infos = env.step(
+                {a: -0.1 * obs[a]["gradient"] for a in env.agents}
+            )
+            rounds += 1
+        return rounds, infos["generator"]
+    env.reset(seed=0)
+    rounds = 0
+    for agent in env.agent_iter():
+        obs, _, term, trunc, info = env.last()  # the final last() included
+        env.step(None if term or trunc else -0.1 * obs["gradient"])
+        rounds += agent == env.possible_agents[1] and not (term or trunc)
+    return rounds, info
+
+
+@pytest.mark.parametrize(
+    ("limits", "rounds", "calls"),
+    [({"max_steps": 10}, 10, 11.0), ({"budget": 10, "max_steps": 100}, 9, 10.0)],
+)
+def test_sequential_and_parallel_accounting_agree(limits, rounds, calls):
+    both = {"generator": calls, "discriminator": calls}
+    for order in ("simultaneous", "sequential"):
+        env = gangames.make("gangames/Bilinear-v0", dimension=2, order=order, **limits)
+        played, info = _play_to_the_end(env)
+        assert played == rounds, order
+        assert info["oracle_calls"] == both, order  # what infos say
+        assert env.ledger.costs() == both, order  # what was charged
