@@ -111,7 +111,7 @@ _MAX_SEED = 2**63 - 1  # seeds become int64 stream keys
 
 
 def _require_feasible(
-    given: tuple[torch.Tensor, torch.Tensor], placed: tuple[torch.Tensor, torch.Tensor]
+    given: Sequence[torch.Tensor], placed: Sequence[torch.Tensor]
 ) -> None:
     """Refuse initial parameters that the game's projection had to move."""
     for seat, p, q in zip(SEATS, given, placed, strict=True):
@@ -901,11 +901,11 @@ class GameAECEnv(_Common, AECEnv):
             # The final observations (what last() hands out once the episode ends) are
             # made and charged in the round that ends it, and the budget counts them,
             # as in the parallel env: infos, env.ledger and the parallel env agree.
-            pending = [seat for seat in SEATS if not s.observed(seat)]
+            pending = [p for p in SEATS if not s.observed(p)]
             done = s.truncated(pending)
             if done:
-                for seat in pending:
-                    s.observe(seat)
+                for owed in pending:
+                    s.observe(owed)
             mt = s.metrics()
             rew = s.rewards(mt)
             info = s.info(mt)

@@ -125,3 +125,14 @@ def test_number_messages(value, kwargs, message):
     with pytest.raises(InvalidConfigError, match=message):
         checks.number("x", value, **kwargs)
     assert checks.number("x", None, allow_none=True, **kwargs) is None
+
+
+@pytest.mark.parametrize("name", ["fbf", "srfb"])
+def test_radius_is_checked_even_without_a_projection(name):
+    with pytest.raises(InvalidConfigError, match=r"radius must be a finite number > 0"):
+        agents.make(name, radius="abc")
+
+
+def test_covariance_names_dimension():
+    with pytest.raises(InvalidConfigError, match=r"\bdimension must be an int > 0"):
+        gangames.make("gangames/CovarianceGAN-v0", dimension=0)
