@@ -467,5 +467,5 @@ def _check_registries(config: TournamentConfig) -> None:
             agents.make(e.agent, **e.hyperparameters)
         except InvalidConfigError as err:
             raise InvalidConfigError(f"entrants[{i}] ({e.label}): {err}") from None
-        except Exception:
+        except Exception:  # the factory's own fault: each match records agent_error
             pass
