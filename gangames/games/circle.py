@@ -66,6 +66,7 @@ from dataclasses import dataclass
 
 import torch
 
+from gangames import checks
 from gangames.game import Game, ParamLayout
 from gangames.random import Stream
 from gangames.types import Instance, Seat
@@ -99,8 +100,7 @@ class CirclePursuit(Game):
     init_scale: float = math.pi
 
     def __post_init__(self) -> None:
-        if not self.init_scale >= 0.0:
-            raise ValueError(f"init_scale must be >= 0, got {self.init_scale!r}")
+        checks.positive("init_scale", self.init_scale, allow_zero=True)
 
     def layouts(self) -> dict[Seat, ParamLayout]:
         return {
