@@ -66,7 +66,8 @@ import torch
 
 from agents.registry import make, names
 from agents.transforms import scale, scale_by_adam, scale_by_optimism, trace
-from gangames.errors import InvalidConfigError, require_positive
+from gangames import checks
+from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
 from gangames.rules import Observation, UpdateRule, chain
@@ -125,7 +126,7 @@ class ControlConfig:
                 f"control must be 'seat' or 'layer', got {self.control!r}"
             )
         for name in ("max_update", "base_lr", "temperature", "clip"):
-            require_positive(name, getattr(self, name))
+            checks.positive(name, getattr(self, name))
         if not isinstance(self.multiplier_range, (int, float)) or not (
             1 < self.multiplier_range < math.inf
         ):

@@ -47,6 +47,8 @@ from __future__ import annotations
 import copy
 import io
 import json
+import pickle
+import re
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -262,6 +264,11 @@ def load_policy(path: str | Path, *, root: str | Path | None = None) -> LoadedPo
         raise InvalidConfigError(f"{path}: {err}") from None
     try:
         state = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:  # code or objects where tensors belong
+        raise InvalidConfigError(
+            f"{path}: policy.pth holds more than tensors ({_unpickling_reason(err)}); "
+            "refused: policy files are loaded as weights only, never unpickled"
+        ) from None
     except Exception as err:  # any failure to parse the weights is a corrupt file
         raise InvalidConfigError(f"{path}: unreadable policy weights ({err})") from None
     if not isinstance(state, Mapping) or not all(
@@ -276,6 +283,12 @@ def load_policy(path: str | Path, *, root: str | Path | None = None) -> LoadedPo
         ) from None
     policy.set_training_mode(False)
     return LoadedPolicy(policy, meta, str(path))
+
+
+def _unpickling_reason(err: Exception) -> str:
+    """What torch's weights-only unpickler refused, without its advice to disable it."""
+    found = re.search(r"GLOBAL ([\w.]+)", str(err))
+    return f"it names the Python object {found.group(1)!r}" if found else "not tensors"
 
 
 def deterministic_action(policy: Any, obs: torch.Tensor) -> torch.Tensor:

@@ -20,6 +20,7 @@ from typing import Literal, NamedTuple, overload
 
 import torch
 
+from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.game import Mixed
 from gangames.oracle import SeatOracle
@@ -186,17 +187,13 @@ def seat_steps(
     Raises:
         InvalidConfigError: a step size that is not a finite positive number.
     """
-    steps = SeatSteps(
-        lr if lr_generator is None else lr_generator,
-        lr if lr_discriminator is None else lr_discriminator,
+    lr = positive_number("lr", lr)
+    return SeatSteps(
+        lr if lr_generator is None else positive_number("lr_generator", lr_generator),
+        lr
+        if lr_discriminator is None
+        else positive_number("lr_discriminator", lr_discriminator),
     )
-    for name, value in (
-        ("lr", lr),
-        ("lr_generator", steps.generator),
-        ("lr_discriminator", steps.discriminator),
-    ):
-        positive_number(name, value)
-    return steps
 
 
 @overload
@@ -284,11 +281,15 @@ def positive_number(
                 f"row {int(bad.nonzero()[0, 0])} of a {tuple(value.shape)} tensor"
             )
         return value
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not (number and math.isfinite(value) and ok(float(value))):  # type: ignore[arg-type]
-        kind = "" if per_instance else " (one float for the whole batch)"
-        raise InvalidConfigError(f"{name} must be {want}{kind}, got {value!r}")
-    return float(value)  # type: ignore[arg-type]
+    high = below if below is not None else at_most
+    return checks.number(
+        name,
+        value,
+        low=0,
+        open_low=not allow_zero,
+        high=high,
+        open_high=below is not None,
+    )
 
 
 def sqrt(value: Hyperparameter) -> Hyperparameter:

@@ -12,23 +12,27 @@ Subcommands:
 * ``gangames train …`` — train a Stable-Baselines3 policy for a seat
   (:mod:`gangames.training`).
 
-Bad input exits with status 2 and a one-line message (the ``ValueError`` subclasses of
-:mod:`gangames.errors` name the field).
+Bad input exits with status 2 and a one-line message, never a traceback: the
+``ValueError`` subclasses of :mod:`gangames.errors` name the field; an output folder
+that cannot be used and a file that is not a results store are named the same way.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import agents
 import gangames
-from gangames import training
+from gangames import checks, training
+from gangames.errors import InvalidConfigError
 from gangames.tournament import (
     Entrant,
     GameEntry,
@@ -84,6 +88,7 @@ def cmd_play(args: argparse.Namespace) -> int:
         device=args.device,
     )
     config = TournamentConfig.from_dict(config.to_dict())
+    checks.positive("--lines", args.lines, integer=True)
     match = Match("play", "self_play", "game", "agent", "agent", 0, args.seed)
     _, infos = play_match(config, match)
     metrics, calls, curve = score(infos, config.tolerance)
@@ -102,6 +107,8 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 def cmd_tournament(args: argparse.Namespace) -> int:
     """Play a tournament, print the leaderboard, write the report."""
+    checks.positive("--workers", args.workers, integer=True)
+    _output_folder(args.out)
     overrides: dict[str, Any] = {
         "seeds": args.seeds,
         "batch": args.batch,
@@ -145,11 +152,27 @@ def cmd_tournament(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Rewrite the report of a tournament folder."""
+    _output_folder(args.out)
     report = write_report(args.out, plots=not args.no_plots)
     print(report.leaderboard)
     for path in report.files:
         print(path)
     return 0
+
+
+def _output_folder(path: str) -> None:
+    """Refuse an output folder that is a file or cannot be written, naming it."""
+    out = Path(path)
+    existing = next((p for p in (out, *out.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise InvalidConfigError(
+            f"--out must be a folder, got {path!r} ({str(existing)!r} is a file)"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InvalidConfigError(
+            f"--out must be a writable folder, got {path!r} ({str(existing)!r} is "
+            "not writable)"
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,7 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", default="runs/tournament", help="output folder")
     p.add_argument(
-        "--workers", type=int, default=1, help="parallel matches (>1: processes)"
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (every match runs isolated in one, even with 1)",
     )
     p.add_argument(
         "--backend", choices=("sequential", "processes", "ray"), default=None
@@ -235,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except ValueError as err:  # gangames.errors: bad input, named
+    except (ValueError, OSError) as err:  # gangames.errors: bad input, named
         print(f"gangames {args.command}: error: {err}", file=sys.stderr)
         return 2
 

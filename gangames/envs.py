@@ -54,7 +54,10 @@ what came, and leaves the state untouched (:mod:`gangames.errors`).
 **Seeding.** ``reset(seed=s)`` derives one seed per instance from ``s`` (NumPy
 SeedSequence); ``reset(seed=[s_0, …, s_{B−1}])`` sets them explicitly, so instance
 ``b`` of a batch equals a single run reset with ``seed=[s_b]``. ``reset()`` without a
-seed continues with the next episode's seeds.
+seed continues with the next episode's seeds. Seeds are ints in ``[0, 2⁶³)``.
+``reset(options={"params": {"generator": θ0, "discriminator": φ0}})`` starts from
+given parameters, which must lie in the game's feasible set (a point outside it is
+refused, not silently projected).
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ import numpy as np
 import torch
 from pettingzoo import AECEnv, ParallelEnv
 
+from gangames import checks
 from gangames import metrics as gap_metrics
 from gangames.engine import Match, apply_update, new_match
 from gangames.errors import (
@@ -76,11 +80,10 @@ from gangames.errors import (
     InvalidConfigError,
     ResetNeededError,
     UnknownAgentError,
-    require_positive,
 )
 from gangames.estimators import Estimate, EstimatorConfig, estimate_gaps
 from gangames.game import Game
-from gangames.oracle import SeatOracle
+from gangames.oracle import COSTS, SeatOracle
 from gangames.random import derive_seeds
 from gangames.render import save_png as write_png
 from gangames.types import SEATS, Seat, other
@@ -106,14 +109,31 @@ def _all_finite(values: torch.Tensor | np.ndarray) -> bool:
         return bool(np.isfinite(values.sum())) or bool(np.isfinite(values).all())
 
 
+_MAX_SEED = 2**63 - 1  # seeds become int64 stream keys
+
+
+def _require_feasible(
+    given: Sequence[torch.Tensor], placed: Sequence[torch.Tensor]
+) -> None:
+    """Refuse initial parameters that the game's projection had to move."""
+    for seat, p, q in zip(SEATS, given, placed, strict=True):
+        p = p.to(device=q.device, dtype=q.dtype)
+        if not torch.allclose(p, q, rtol=1e-5, atol=1e-6):
+            away = float((p - q).abs().max())
+            raise InvalidConfigError(
+                f"options['params']['{seat}'] must lie in the game's feasible set; a "
+                f"coordinate is {away:.3g} outside it (give a feasible point)"
+            )
+
+
 @dataclass(frozen=True)
 class EnvConfig:
     """Options of an environment, shared by both APIs (game options live on the game).
 
     Args:
-        batch: number of instances played in lockstep; ``None`` for one unbatched
-            instance.
-        device: torch device of every tensor.
+        batch: number of instances played in lockstep, at most
+            :data:`~gangames.checks.MAX_BATCH`; ``None`` for one unbatched instance.
+        device: torch device of every tensor (one this machine has).
         dtype: ``torch.float32`` (default) or ``torch.float64`` (also as strings).
         max_steps: rounds before truncation (``max_cycles`` is accepted as an alias,
             as PettingZoo's registry passes it).
@@ -153,11 +173,11 @@ class EnvConfig:
     estimate_every: int = 100
 
     def __post_init__(self) -> None:
-        require_positive("batch", self.batch, integer=True, allow_none=True)
-        require_positive("max_steps", self.max_steps, integer=True)
-        require_positive("budget", self.budget, allow_none=True)
-        require_positive("prox_lambda", self.prox_lambda)
-        require_positive("max_update", self.max_update, allow_none=True)
+        checks.batch("batch", self.batch, allow_none=True)
+        checks.positive("max_steps", self.max_steps, integer=True)
+        checks.positive("budget", self.budget, allow_none=True)
+        checks.positive("prox_lambda", self.prox_lambda)
+        checks.positive("max_update", self.max_update, allow_none=True)
         dtype = (
             _DTYPES.get(self.dtype, self.dtype)
             if isinstance(self.dtype, str)
@@ -168,10 +188,7 @@ class EnvConfig:
                 f"dtype must be float32 or float64, got {self.dtype!r}"
             )
         object.__setattr__(self, "dtype", dtype)
-        try:
-            object.__setattr__(self, "device", torch.device(self.device))
-        except (RuntimeError, TypeError) as err:
-            raise InvalidConfigError(f"device: {err}") from None
+        object.__setattr__(self, "device", checks.device("device", self.device))
         if self.reward not in REWARDS:
             raise InvalidConfigError(
                 f"reward must be one of {REWARDS}, got {self.reward!r}"
@@ -184,7 +201,7 @@ class EnvConfig:
             raise InvalidConfigError(
                 f"render_mode must be one of {RENDER_MODES}, got {self.render_mode!r}"
             )
-        require_positive("estimate_every", self.estimate_every, integer=True)
+        checks.positive("estimate_every", self.estimate_every, integer=True)
         if self.estimator is not None:
             object.__setattr__(self, "estimator", EstimatorConfig.of(self.estimator))
 
@@ -320,6 +337,14 @@ class _Session:
             raise InvalidConfigError(
                 f"seed must be an int or a sequence of ints, got {seed!r}"
             )
+        for s in [seed] if isinstance(seed, int | np.integer) else seed or []:
+            checks.number(
+                "seed",
+                int(s) if isinstance(s, np.integer) else s,
+                low=0,
+                high=_MAX_SEED,
+                integer=True,
+            )
         seeds = self.instance_seeds(seed)
         params = None
         if options and options.get("params") is not None:
@@ -333,13 +358,16 @@ class _Session:
                 for seat in SEATS
             )
         cfg = self.config
-        self.match = new_match(
+        match = new_match(
             self.game,
             seeds,
             device=cfg.device,
             dtype=cfg.dtype,
             params=params,  # type: ignore[arg-type]
         )
+        if params is not None:
+            _require_feasible(params, (match.state.theta, match.state.phi))
+        self.match = match
         self._version += 1
         self._obs_cache.clear()
         self._estimate = None
@@ -584,11 +612,22 @@ class _Session:
         out["step"] = m.state.step
         return out
 
-    def truncated(self) -> bool:
+    def observed(self, seat: Seat) -> bool:
+        """Whether ``seat``'s observation of the current state is made (and charged)."""
+        cached = self._obs_cache.get(seat)
+        return cached is not None and cached[0] == self._version
+
+    def truncated(self, pending: Sequence[Seat] = ()) -> bool:
+        """Whether the episode ends here.
+
+        ``pending`` seats still owe the observation of this state: the budget counts
+        it (one gradient each) before it is made.
+        """
         m = self.require_match()
         cfg = self.config
+        owed = {seat: COSTS["grad"] * (seat in pending) for seat in SEATS}
         over_budget = cfg.budget is not None and any(
-            c >= cfg.budget for c in m.oracle.ledger.costs().values()
+            c + owed[seat] >= cfg.budget for seat, c in m.oracle.ledger.costs().items()
         )
         return (
             m.state.step >= cfg.max_steps or over_budget or bool(m.state.diverged.all())
@@ -857,10 +896,17 @@ class GameAECEnv(_Common, AECEnv):
                 # the parallel env charges both at the end of its round): its value
                 # is the round's realized payoff.
                 s.observe(_seat(self.possible_agents[0]))
+            # The final observations (what last() hands out once the episode ends) are
+            # made and charged in the round that ends it, and the budget counts them,
+            # as in the parallel env: infos, env.ledger and the parallel env agree.
+            pending = [p for p in SEATS if not s.observed(p)]
+            done = s.truncated(pending)
+            if done:
+                for owed in pending:
+                    s.observe(owed)
             mt = s.metrics()
             rew = s.rewards(mt)
             info = s.info(mt)
-            done = s.truncated()
             for seat in self.agents:
                 self.rewards[seat] = s.export(rew[_seat(seat)])
                 self.infos[seat] = dict(info)

@@ -56,7 +56,8 @@ from typing import Any, NamedTuple
 
 import torch
 
-from gangames.errors import InvalidConfigError, require_positive
+from gangames import checks
+from gangames.errors import InvalidConfigError
 from gangames.game import Game, Mixed
 from gangames.random import Stream
 from gangames.types import Instance, Seat
@@ -92,7 +93,7 @@ class EstimatorConfig:
 
     def __post_init__(self) -> None:
         for name in ("steps", "restarts", "prox_outer", "prox_inner"):
-            require_positive(f"estimator {name}", getattr(self, name), integer=True)
+            checks.positive(f"estimator {name}", getattr(self, name), integer=True)
         for name in ("sigma", "prox_sigma", "lr", "beta1", "beta2"):
             val = getattr(self, name)
             if isinstance(val, bool) or not isinstance(val, (int, float)):

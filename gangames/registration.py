@@ -35,6 +35,7 @@ from typing import Any
 import gymnasium
 import pettingzoo
 
+from gangames import checks
 from gangames.concepts import Preset
 from gangames.envs import EnvConfig, GameAECEnv, GameParallelEnv
 from gangames.errors import InvalidConfigError
@@ -148,6 +149,7 @@ def make_game(id: str, **kwargs: Any) -> Game:
         **{k: v for k, v in s.defaults.items() if k not in _ENV_OPTIONS},
         **kwargs,
     }
+    checks.finite_options(id, merged)
     particles = merged.pop("particles", None)
     try:
         game = s.entry_point(**merged)

@@ -44,7 +44,8 @@ from stable_baselines3.common.monitor import Monitor
 from tqdm.auto import tqdm
 
 from agents.learned import ACTIVATIONS, check_architecture, write_metadata
-from gangames.errors import InvalidConfigError, require_positive
+from gangames import checks
+from gangames.errors import InvalidConfigError
 from gangames.registration import view_id
 from gangames.types import SEATS, Seat, other
 from gangames.wrappers import GameView
@@ -243,7 +244,7 @@ def train(
     Returns:
         The saved policy's path, the log folder and the model.
     """
-    require_positive("total_timesteps", total_timesteps, integer=True)
+    checks.positive("total_timesteps", total_timesteps, integer=True)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     env = gymnasium.make(env_id, **dict(env_kwargs or {}))
@@ -330,7 +331,7 @@ def self_play(
         ("steps_per_round", steps_per_round),
         ("pool_size", pool_size),
     ):
-        require_positive(label, value, integer=True)
+        checks.positive(label, value, integer=True)
     shared = dict(env_kwargs or {})
     if "opponent" in shared:
         raise InvalidConfigError(

@@ -238,20 +238,27 @@ def test_max_update_bounds_the_action_space():
         )
 
 
-def test_reset_from_given_params_is_projected():
+def test_reset_from_given_params_refuses_infeasible_points():
     env = gangames.make("gangames/Bilinear-v0", dimension=2, box=1.0)
+    inside = np.array([1.0, -0.5], np.float32)
+    zeros = np.zeros(2, np.float32)
     obs, _ = env.reset(
-        seed=0,
-        options={
-            "params": {
-                "generator": np.array([3.0, -0.5], np.float32),
-                "discriminator": np.zeros(2, np.float32),
-            }
-        },
+        seed=0, options={"params": {"generator": inside, "discriminator": zeros}}
     )
     np.testing.assert_array_equal(obs["generator"]["own"], [1.0, -0.5])
+    outside = {"generator": np.array([3.0, -0.5], np.float32), "discriminator": zeros}
+    with pytest.raises(InvalidConfigError, match=r"\['generator'\].*2 outside"):
+        env.reset(seed=0, options={"params": outside})
+    assert env.match.state.theta.tolist() == [[1.0, -0.5]]  # state untouched
     with pytest.raises(UnknownAgentError):
         env.reset(seed=0, options={"params": {"generator": np.zeros(2, np.float32)}})
+
+
+@pytest.mark.parametrize("seed", [-1, [0, -5], 2**63, 1.5])
+def test_bad_seeds_are_refused_naming_seed(seed):
+    env = gangames.make("gangames/Bilinear-v0", dimension=2, batch=2)
+    with pytest.raises(InvalidConfigError, match=r"^seed must be an int"):
+        env.reset(seed=seed)
 
 
 @pytest.mark.parametrize(
@@ -338,3 +345,37 @@ def test_lean_infos_keep_the_reward_and_skip_the_rest():
     assert fr == lr
     assert "duality_gap" in li["generator"] and "proximal_gap" not in li["generator"]
     assert "grad_norm" not in li["generator"] and "grad_norm" in fi["generator"]
+
+
+def _play_to_the_end(env):
+    """Plain GDA until the env ends the episode; returns (rounds, final infos)."""
+    if isinstance(env, gangames.envs.GameParallelEnv):
+        obs, infos = env.reset(seed=0)
+        rounds = 0
+        while env.agents:
+            obs, _, _, _, infos = env.step(
+                {a: -0.1 * obs[a]["gradient"] for a in env.agents}
+            )
+            rounds += 1
+        return rounds, infos["generator"]
+    env.reset(seed=0)
+    rounds = 0
+    for agent in env.agent_iter():
+        obs, _, term, trunc, info = env.last()  # the final last() included
+        env.step(None if term or trunc else -0.1 * obs["gradient"])
+        rounds += agent == env.possible_agents[1] and not (term or trunc)
+    return rounds, info
+
+
+@pytest.mark.parametrize(
+    ("limits", "rounds", "calls"),
+    [({"max_steps": 10}, 10, 11.0), ({"budget": 10, "max_steps": 100}, 9, 10.0)],
+)
+def test_sequential_and_parallel_accounting_agree(limits, rounds, calls):
+    both = {"generator": calls, "discriminator": calls}
+    for order in ("simultaneous", "sequential"):
+        env = gangames.make("gangames/Bilinear-v0", dimension=2, order=order, **limits)
+        played, info = _play_to_the_end(env)
+        assert played == rounds, order
+        assert info["oracle_calls"] == both, order  # what infos say
+        assert env.ledger.costs() == both, order  # what was charged

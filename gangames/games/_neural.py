@@ -57,7 +57,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gangames.errors import InvalidConfigError, require_positive
+from gangames import checks
+from gangames.errors import InvalidConfigError
 from gangames.game import Game, ParamLayout
 from gangames.nets import ACTIVATIONS, MLP
 from gangames.random import Stream
@@ -125,7 +126,7 @@ class NeuralGAN(Game):
 
     def __post_init__(self) -> None:
         for name in ("latent_dim", "width", "depth", "minibatch", "eval_size"):
-            require_positive(name, getattr(self, name), integer=True)
+            checks.positive(name, getattr(self, name), integer=True)
         if self.activation not in ACTIVATIONS:
             raise InvalidConfigError(
                 f"activation must be one of {ACTIVATIONS}, got {self.activation!r}"
@@ -133,7 +134,7 @@ class NeuralGAN(Game):
         if self.loss not in LOSSES:
             raise InvalidConfigError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         for name in ("clip", "gp_weight"):
-            require_positive(name, getattr(self, name))
+            checks.positive(name, getattr(self, name))
 
     # ---- networks ------------------------------------------------------------------
     @property

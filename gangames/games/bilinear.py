@@ -87,13 +87,12 @@ from typing import ClassVar
 
 import torch
 
+from gangames import checks
 from gangames.concepts import Condition, Preset, Target
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, ParamLayout
 from gangames.games.quadratic import (
-    _check_dimension,
     _check_lambda,
-    _check_positive,
     _coupling_stream,
     _random_orthogonal,
 )
@@ -154,7 +153,7 @@ class Bilinear(Game):
     radius: float = 1.0
 
     def __post_init__(self) -> None:
-        _check_dimension(self.dimension)
+        checks.positive("dimension", self.dimension, integer=True)
         if (
             isinstance(self.condition_number, bool)
             or not isinstance(self.condition_number, (int, float))
@@ -164,10 +163,10 @@ class Bilinear(Game):
                 f"condition_number must be finite and ≥ 1, got {self.condition_number!r}"
             )
         if self.box is not None:
-            _check_positive("box", self.box)
-        _check_positive("gradient_noise", self.gradient_noise, strict=False)
-        _check_positive("init_scale", self.init_scale, strict=False)
-        _check_positive("radius", self.radius)
+            checks.positive("box", self.box)
+        checks.positive("gradient_noise", self.gradient_noise, allow_zero=True)
+        checks.positive("init_scale", self.init_scale, allow_zero=True)
+        checks.positive("radius", self.radius)
 
     @property
     def stochastic(self) -> bool:  # type: ignore[override]

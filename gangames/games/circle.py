@@ -67,6 +67,7 @@ from typing import ClassVar
 
 import torch
 
+from gangames import checks
 from gangames.concepts import Condition, Preset, Target
 from gangames.game import Game, ParamLayout
 from gangames.random import Stream
@@ -113,8 +114,7 @@ class CirclePursuit(Game):
     init_scale: float = math.pi
 
     def __post_init__(self) -> None:
-        if not self.init_scale >= 0.0:
-            raise ValueError(f"init_scale must be >= 0, got {self.init_scale!r}")
+        checks.positive("init_scale", self.init_scale, allow_zero=True)
 
     def layouts(self) -> dict[Seat, ParamLayout]:
         return {

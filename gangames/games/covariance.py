@@ -110,6 +110,7 @@ from typing import ClassVar
 
 import torch
 
+from gangames import checks
 from gangames.concepts import Condition, Preset, Target
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, ParamLayout
@@ -201,14 +202,7 @@ class CovarianceGAN(Game):
     radius: float | None = None
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.dimension, bool)
-            or not isinstance(self.dimension, int)
-            or self.dimension < 1
-        ):
-            raise InvalidConfigError(
-                f"dim must be a positive int, got {self.dimension!r}"
-            )
+        checks.positive("dimension", self.dimension, integer=True)
         if not self.ridge > 0.0:
             raise InvalidConfigError(f"ridge must be positive, got {self.ridge!r}")
         if not self.init_scale >= 0.0:

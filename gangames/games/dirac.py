@@ -95,6 +95,7 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
+from gangames import checks
 from gangames.concepts import Condition, Preset, Target
 from gangames.game import Game, ParamLayout
 from gangames.games._solve1d import argmax_concave
@@ -156,16 +157,12 @@ class DiracGAN(Game):
             raise ValueError(
                 f"penalty must be None, 'r1' or 'r2', got {self.penalty!r}"
             )
-        if not self.gamma >= 0.0:
-            raise ValueError(f"gamma must be >= 0, got {self.gamma!r}")
+        checks.positive("gamma", self.gamma, allow_zero=True)
         if self.penalty is None and self.gamma != 0.0:
             raise ValueError("gamma > 0 needs penalty='r1' or 'r2'")
-        if self.clip is not None and not self.clip > 0.0:
-            raise ValueError(f"clip must be positive or None, got {self.clip!r}")
-        if not self.radius > 0.0:
-            raise ValueError(f"radius must be positive, got {self.radius!r}")
-        if not self.init_scale >= 0.0:
-            raise ValueError(f"init_scale must be >= 0, got {self.init_scale!r}")
+        checks.positive("clip", self.clip, allow_none=True)
+        checks.positive("radius", self.radius)
+        checks.positive("init_scale", self.init_scale, allow_zero=True)
         if self.init is not None:
             if len(self.init) != 2:
                 raise ValueError(

@@ -93,8 +93,9 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from gangames import checks
 from gangames.concepts import Condition, Preset, Target
-from gangames.errors import InvalidConfigError, require_positive
+from gangames.errors import InvalidConfigError
 from gangames.games._neural import NeuralGAN, uniform_index
 from gangames.quality import mode_quality
 from gangames.random import Stream
@@ -162,7 +163,7 @@ class MixtureGAN(NeuralGAN):
             raise InvalidConfigError(
                 f"mixture must be one of {MIXTURES}, got {self.mixture!r}"
             )
-        require_positive("std", self.std, allow_none=True)
+        checks.positive("std", self.std, allow_none=True)
 
     @property
     def mode_std(self) -> float:

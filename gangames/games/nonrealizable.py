@@ -77,6 +77,7 @@ from typing import ClassVar
 
 import torch
 
+from gangames import checks
 from gangames.concepts import Condition, Preset, Target
 from gangames.game import Game, ParamLayout
 from gangames.games._solve1d import minimize_interval
@@ -125,12 +126,9 @@ class NonRealizableGAN(Game):
     """Grid size of the proximal best response (a quartic in θ' on the box)."""
 
     def __post_init__(self) -> None:
-        if not self.gamma > 0.0:
-            raise ValueError(f"gamma must be positive, got {self.gamma!r}")
-        if not self.box >= 1.0:
-            raise ValueError(f"box must be >= 1, got {self.box!r}")
-        if not self.init_scale >= 0.0:
-            raise ValueError(f"init_scale must be >= 0, got {self.init_scale!r}")
+        checks.positive("gamma", self.gamma)
+        checks.number("box", self.box, low=1)
+        checks.positive("init_scale", self.init_scale, allow_zero=True)
 
     # ---- required ---------------------------------------------------------------
     def layouts(self) -> dict[Seat, ParamLayout]:

@@ -91,8 +91,8 @@ from typing import ClassVar, NamedTuple
 
 import torch
 
+from gangames import checks
 from gangames.concepts import Condition, Preset, Target
-from gangames.errors import InvalidConfigError
 from gangames.game import Game, ParamLayout
 from gangames.random import Stream
 from gangames.types import Instance, Seat
@@ -252,18 +252,6 @@ def _coupling_stream(stream: Stream, shared: bool, tag: int) -> Stream:
     return Stream(torch.zeros_like(stream.keys)).fork(tag)
 
 
-def _check_positive(name: str, value: float, *, strict: bool = True) -> None:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not number or not (value > 0 if strict else value >= 0):
-        bound = "positive" if strict else "non-negative"
-        raise InvalidConfigError(f"{name} must be {bound}, got {value!r}")
-
-
-def _check_dimension(value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidConfigError(f"dimension must be a positive int, got {value!r}")
-
-
 # ---- T2 ------------------------------------------------------------------------------
 
 
@@ -313,10 +301,10 @@ class Quadratic(Game):
     init_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        _check_dimension(self.dimension)
-        _check_positive("mu", self.mu)
-        _check_positive("coupling", self.coupling, strict=False)
-        _check_positive("init_scale", self.init_scale, strict=False)
+        checks.positive("dimension", self.dimension, integer=True)
+        checks.positive("mu", self.mu)
+        checks.positive("coupling", self.coupling, allow_zero=True)
+        checks.positive("init_scale", self.init_scale, allow_zero=True)
 
     def _form(self, instance: Instance) -> _Form:
         return _Form(float(self.mu), instance["A"], float(self.mu))
@@ -450,8 +438,8 @@ class NoNashQuadratic(Game):
     init_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        _check_positive("box", self.box)
-        _check_positive("init_scale", self.init_scale, strict=False)
+        checks.positive("box", self.box)
+        checks.positive("init_scale", self.init_scale, allow_zero=True)
 
     def _form(self, instance: Instance) -> _Form:
         return _Form(instance["P"], instance["A"], instance["Q"])

@@ -32,7 +32,7 @@ from gangames.tournament.match import STATUSES, decode_trajectory
 from gangames.tournament.report import write_report
 from gangames.tournament.runner import RunSummary, run
 from gangames.tournament.schedule import Match, match_seed, schedule
-from gangames.tournament.store import ResumeError, Store
+from gangames.tournament.store import ResumeError, Store, StoreLockedError
 
 __all__ = [
     "MODES",
@@ -43,6 +43,7 @@ __all__ = [
     "ResumeError",
     "RunSummary",
     "Store",
+    "StoreLockedError",
     "TournamentConfig",
     "decode_trajectory",
     "load_config",

@@ -4,17 +4,22 @@ Every backend runs the same :func:`~gangames.tournament.match.execute` on the sa
 ``(config, match)`` pairs, with one torch thread per match, so all three give the same
 records; they differ only in isolation:
 
-* ``sequential`` — in this process (tests, debugging). The per-match timeout is a
-  SIGALRM deadline; an agent that kills its process kills the tournament.
-* ``processes`` — ``workers`` spawned processes, one match per task. The coordinator
-  keeps a hard deadline per task (timeout + a grace period, for hangs that ignore
-  signals) and kills the worker past it; a worker that dies mid-match is recorded as
-  ``worker_crashed`` and replaced.
+* ``processes`` (the default, even for one worker) — a pool of ``workers`` spawned
+  processes, started once and reused, one match per task. The coordinator keeps a hard
+  deadline per task (timeout + a grace period, for hangs that ignore signals) and
+  kills the worker past it; a worker that dies mid-match (``os._exit``, a segfault,
+  SIGKILL) is recorded as ``worker_crashed`` and replaced. Agents and games registered
+  at run time in the coordinator only exist in the workers through ``setup``.
+* ``sequential`` — in this process (debugging, profiling; asked for by name). The
+  per-match timeout is a SIGALRM deadline; an agent that kills its process or blocks
+  the signal takes the tournament with it.
 * ``ray`` — one Ray actor per slot (``ray.init(address)``, or a local cluster),
   one match per call, with the same deadline, crash and retry rules.
 
 Retries are capped: ``agent_error``, ``timeout`` and ``worker_crashed`` are tried
-``1 + config.retries`` times; the last record is kept with its attempt count.
+``1 + config.retries`` times (``retries`` ≤ :data:`~gangames.checks.MAX_RETRIES`); the
+last record is kept with its attempt count. A recorded fault is a result like any
+other, so ``--resume`` never plays it again.
 ``setup`` is an optional picklable callable run once in every worker before its first
 match (to register agents or games of a plugin that is not installed as an entry point).
 """
@@ -32,6 +37,9 @@ from typing import Any
 
 import torch
 
+import agents
+import gangames
+from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.tournament.config import TournamentConfig
 from gangames.tournament.match import RETRIED, execute, failure
@@ -52,10 +60,26 @@ GRACE_S = 10.0  # hard kill this long after the soft (in-match) deadline
 OnResult = Callable[[dict[str, Any]], None]
 
 
-def _prepare(setup: Callable[[], Any] | None) -> None:
+def _prepare(setup: Callable[[], Any] | None) -> tuple[set[str], set[str]]:
+    """Set a worker up; return the agent and game names it knows."""
     torch.set_num_threads(1)  # bit-for-bit equal results across backends
     if setup is not None:
         setup()
+    return set(agents.names()), set(gangames.names())
+
+
+def _check_known(config: TournamentConfig, known: tuple[set[str], set[str]]) -> None:
+    """Refuse a config naming agents or games a fresh worker does not know."""
+    agent_names, game_names = known
+    missing = sorted({e.agent for e in config.entrants} - agent_names) + sorted(
+        {g.id for g in config.games} - game_names
+    )
+    if missing:
+        raise InvalidConfigError(
+            f"{missing} registered in this process only: the worker processes do not "
+            "know them; pass setup= (a picklable function that registers them), "
+            "install them as entry points, or use backend='sequential'"
+        )
 
 
 class SequentialBackend:
@@ -84,8 +108,8 @@ class SequentialBackend:
 
 def _worker(conn: Any, setup: Callable[[], Any] | None) -> None:
     """Worker loop: receive ``(config_json, match)``, send back the record."""
-    _prepare(setup)
-    conn.send(_READY)
+    known = _prepare(setup)
+    conn.send((_READY, known))
     configs: dict[str, TournamentConfig] = {}
     while True:
         try:
@@ -130,9 +154,7 @@ class ProcessBackend:
         setup: Callable[[], Any] | None = None,
         start_method: str = "spawn",
     ) -> None:
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
-        self.workers = workers
+        self.workers = checks.positive("workers", workers, integer=True)
         self.setup = setup
         self.ctx = mp.get_context(start_method)
 
@@ -164,7 +186,9 @@ class ProcessBackend:
                     if not s.ready:
                         if s.conn in ready:
                             with contextlib.suppress(EOFError, OSError):
-                                s.ready = s.conn.recv() == _READY
+                                tag, known = s.conn.recv()
+                                _check_known(config, known)
+                                s.ready = tag == _READY
                         if not s.ready and s.proc.sentinel in ready:
                             raise RuntimeError(
                                 "a tournament worker died while starting (exit code "
@@ -273,11 +297,12 @@ class RayBackend:
                     if s["ready"] is not None:
                         if s["ready"] in done:
                             try:
-                                ray.get(s["ready"])
+                                known = ray.get(s["ready"])
                             except ray.exceptions.RayError as err:
                                 raise RuntimeError(
                                     f"a tournament worker died while starting: {err}"
                                 ) from None
+                            _check_known(config, known)
                             s["ready"] = None
                         continue
                     if not s["task"]:
@@ -320,11 +345,11 @@ class _RayPlayer:
     """A Ray actor that plays matches (the process backend's worker, on Ray)."""
 
     def __init__(self, setup: Callable[[], Any] | None) -> None:
-        _prepare(setup)
+        self.known = _prepare(setup)
         self.configs: dict[str, TournamentConfig] = {}
 
-    def ready(self) -> bool:
-        return True
+    def ready(self) -> tuple[set[str], set[str]]:
+        return self.known
 
     def play(self, text: str, match: tuple) -> dict[str, Any]:
         return execute(_parsed(self.configs, text), Match(*match))
@@ -376,9 +401,14 @@ def make_backend(
     address: str | None = None,
     setup: Callable[[], Any] | None = None,
 ) -> SequentialBackend | ProcessBackend | RayBackend:
-    """The named backend; ``None`` picks processes when ``workers > 1``."""
+    """The named backend; ``None`` picks processes (isolated matches).
+
+    Raises:
+        InvalidConfigError: ``workers`` is not a positive int, or an unknown backend.
+    """
+    checks.positive("workers", workers, integer=True)
     if backend is None:
-        backend = "processes" if workers > 1 else "sequential"
+        backend = "processes"
     if backend == "sequential":
         return SequentialBackend(setup)
     if backend == "processes":

@@ -44,6 +44,7 @@ from typing import Any
 
 import agents
 import gangames
+from gangames import checks
 from gangames.errors import InvalidConfigError
 
 if sys.version_info >= (3, 11):
@@ -125,15 +126,18 @@ class TournamentConfig:
         entrants: the solvers.
         seeds: number of seeds per game (seed indices ``0 … seeds−1``).
         root_seed: root of every match seed (hashed with the match's game and seed).
-        batch: game instances per match (played in lockstep).
+        batch: game instances per match (played in lockstep; at most
+            :data:`~gangames.checks.MAX_BATCH`).
         budget: oracle budget per seat in gradient-equivalents; a match ends when a
             seat reaches it.
         modes: ``"self_play"`` and/or ``"cross_play"``.
         tolerance: gap tolerance for "oracle calls to reach the tolerance".
-        timeout: seconds one match may run before it is recorded as ``timeout``.
+        timeout: seconds one match may run before it is recorded as ``timeout`` (at
+            most :data:`~gangames.checks.MAX_TIMEOUT_S`, one day).
         retries: extra attempts after an ``agent_error``, ``timeout`` or
-            ``worker_crashed`` (``diverged`` is an outcome and never retried).
-        device: torch device of the matches.
+            ``worker_crashed`` (``diverged`` is an outcome and never retried); at most
+            :data:`~gangames.checks.MAX_RETRIES`.
+        device: torch device of the matches (checked to exist on this machine).
         dtype: ``"float32"`` or ``"float64"``.
         store: SQLite file name inside the output folder.
         report_dir: report folder inside the output folder.
@@ -235,6 +239,10 @@ class TournamentConfig:
         ):
             if key in data:
                 kw[key] = _number(data[key], key, kind)
+        # upper bounds that keep impossible settings out (gangames.checks)
+        checks.batch("batch", kw.get("batch", 1))
+        checks.number("retries", kw.get("retries", 0), high=checks.MAX_RETRIES)
+        checks.number("timeout", kw.get("timeout", 1.0), high=checks.MAX_TIMEOUT_S)
         for key in ("device", "dtype", "store", "report_dir", "name"):
             if key in data:
                 if not isinstance(data[key], str) or not data[key]:
@@ -445,6 +453,7 @@ def _number(value: Any, where: str, kind: str) -> Any:
 
 
 def _check_registries(config: TournamentConfig) -> None:
+    checks.device("device", config.device)
     games, names = gangames.names(), agents.names()
     for i, g in enumerate(config.games):
         _refuse_import_string(g.id, f"games[{i}].id", games)
@@ -458,3 +467,5 @@ def _check_registries(config: TournamentConfig) -> None:
             agents.make(e.agent, **e.hyperparameters)
         except InvalidConfigError as err:
             raise InvalidConfigError(f"entrants[{i}] ({e.label}): {err}") from None
+        except Exception:  # the factory's own fault: each match records agent_error
+            pass

@@ -6,6 +6,7 @@ inputs in a fixed order, so regenerating a report gives byte-identical files.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -24,8 +25,20 @@ GRID = 101  # points of the common grids: oracle calls (gap plots) and profile Ï
 
 
 def _safe(label: str) -> str:
-    """``label`` as a file-name part (letters, digits, ``-_.``; the rest ``_``)."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+    """``label`` as a file-name part, distinct for distinct labels.
+
+    A label of letters, digits and ``-_.`` is kept as it is; any other has the rest
+    replaced by ``_`` and ``+`` with 12 hex digits of its SHA-256 appended. A kept
+    label has no ``+``, so ``"a b"`` (``a_b+â€¦``) never meets ``"a_b"``.
+
+    Example:
+        >>> _safe("a_b"), _safe("a b")
+        ('a_b', 'a_b+c8687a08aa5d')
+    """
+    kept = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+    if kept == label and label.strip("."):
+        return label
+    return f"{kept}+{hashlib.sha256(label.encode()).hexdigest()[:12]}"
 
 
 def _plt() -> Any:

@@ -47,7 +47,7 @@ import numpy as np
 
 from gangames.errors import InvalidConfigError
 from gangames.tournament import plots as plotting
-from gangames.tournament import rating, stats
+from gangames.tournament import rating, staging, stats
 from gangames.tournament.config import TournamentConfig, resolve_output
 from gangames.tournament.plots import GRID, _safe
 from gangames.tournament.store import Store
@@ -583,6 +583,10 @@ def _runs_rows(results: Results) -> list[dict[str, Any]]:
 def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
     """Write the report of the tournament in ``out_dir`` into its report folder.
 
+    The report is written into a fresh folder and swapped in whole
+    (:mod:`~gangames.tournament.staging`): a report killed part-way leaves the
+    previous report, never a mix of old and new files.
+
     Files: ``leaderboard.md``; ``runs.csv`` (one row per run), ``self_play.csv``,
     ``per_game.csv``, ``probability_of_improvement.csv``, ``ratings.csv``,
     ``wins.csv``, ``performance_profile.csv``,
@@ -591,8 +595,8 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
     """
     results = load_results(out_dir)
     cfg = results.config
-    folder = resolve_output(Path(out_dir), cfg.report_dir, "report_dir")
-    folder.mkdir(parents=True, exist_ok=True)
+    final = resolve_output(Path(out_dir), cfg.report_dir, "report_dir")
+    folder = staging.stage(final)  # written aside, swapped in whole at the end
     written: list[Path] = []
 
     def put(name: str, text: str) -> None:
@@ -712,7 +716,8 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
         if profile:
             written.append(plotting.performance_profile(profile, taus, folder))
         written += plotting.samples(results, folder)
-    return Report(board, sorted(written))
+    staging.commit(folder, final)
+    return Report(board, sorted(final / p.relative_to(folder) for p in written))
 
 
 def _iqm_band(runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -50,28 +50,33 @@ def run(
     Args:
         config: a config, or the path of a TOML file.
         out_dir: the output folder (created if missing).
-        workers: parallel matches; more than one picks the process backend.
-        backend: ``"sequential"``, ``"processes"`` or ``"ray"`` (default by workers).
+        workers: parallel matches (worker processes; at least 1).
+        backend: ``"processes"`` (default: every match isolated in a reused worker
+            process, even with one worker), ``"sequential"`` (in this process) or
+            ``"ray"``.
         resume: complete the matches missing from an existing store of this config.
         address: Ray cluster address (``backend="ray"``).
         progress: show a progress bar (default: when stderr is a terminal).
         setup: picklable callable run in every worker first (plugins not installed as
-            entry points, e.g. agents registered by a test module).
+            entry points, e.g. agents registered by a test module or a notebook: the
+            workers are fresh processes and only know what ``setup`` registers).
 
     Raises:
         InvalidConfigError: a bad config, or a store of another config /
-            ``resume`` not asked (:class:`~gangames.tournament.store.ResumeError`).
+            ``resume`` not asked (:class:`~gangames.tournament.store.ResumeError`), or
+            a store another process is writing
+            (:class:`~gangames.tournament.store.StoreLockedError`).
     """
     if not isinstance(config, TournamentConfig):
         config = load_config(config)
     out = Path(out_dir)
     path = resolve_output(out, config.store, "store")
     matches = schedule(config)
-    with Store(path) as store:
+    chosen = make_backend(backend, workers, address=address, setup=setup)
+    with Store(path, writer=True) as store:
         store.attach(config, resume=resume)
         done = store.done()
         todo = [m for m in matches if m.id not in done]
-        chosen = make_backend(backend, workers, address=address, setup=setup)
         show = sys.stderr.isatty() if progress is None else progress
         bar = tqdm(total=len(todo), disable=not show, unit="match", desc=config.name)
         digest = config.hash()

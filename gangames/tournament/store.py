@@ -11,12 +11,21 @@ SIGKILL at any moment leaves each match either fully recorded or absent: resumin
 plays exactly the absent ones (0 lost, 0 duplicated — the match id is the primary
 key). A store made by another config refuses to be resumed and says which fields
 changed.
+
+One writer at a time: a store opened with ``writer=True`` (what a tournament run does)
+holds an exclusive ``flock`` on ``<store>.lock``, which holds the writer's pid. A second
+writer is refused at once with :class:`StoreLockedError` naming that pid; the operating
+system drops the lock when its holder exits, even by SIGKILL, so a crashed run never
+leaves a stale lock behind. Readers (reports) take no lock. (Without ``fcntl``, on
+Windows, there is no lock.) A file that is not an SQLite database is refused with
+:class:`~gangames.errors.InvalidConfigError`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +34,12 @@ from typing import Any
 from gangames.errors import InvalidConfigError
 from gangames.tournament.config import TournamentConfig, config_diff
 
-__all__ = ["SCHEMA_VERSION", "ResumeError", "Store"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no writer lock
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["SCHEMA_VERSION", "ResumeError", "Store", "StoreLockedError"]
 
 SCHEMA_VERSION = 1
 
@@ -53,20 +67,40 @@ class ResumeError(InvalidConfigError):
     """The output folder holds results of another config, or resuming was not asked."""
 
 
+class StoreLockedError(InvalidConfigError):
+    """Another process is writing the store."""
+
+
 class Store:
     """The SQLite results file of one tournament.
 
     Args:
         path: the ``.sqlite`` file (created with its folder if missing).
+        writer: take the store's writer lock (refused while another process holds it).
+
+    Raises:
+        StoreLockedError: ``writer`` and another process is writing the store.
+        InvalidConfigError: ``path`` is not an SQLite database.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, writer: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _writer_lock(self.path) if writer else None
         # isolation_level=None: we open transactions explicitly (BEGIN IMMEDIATE)
         self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=60)
-        self._db.execute("PRAGMA journal_mode=DELETE")
-        self._db.execute("PRAGMA synchronous=FULL")
+        try:
+            self._db.execute("PRAGMA journal_mode=DELETE")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._create()
+        except sqlite3.DatabaseError as err:
+            self.close()
+            raise InvalidConfigError(
+                f"{self.path} is not a gangames results store ({err}); move it away "
+                "or use another output folder"
+            ) from None
+
+    def _create(self) -> None:
         with self.transaction():
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -189,11 +223,36 @@ class Store:
         )
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection and release the writer lock."""
         self._db.close()
+        if self._lock is not None:
+            self._lock.close()  # closing the descriptor drops the flock
+            self._lock = None
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _writer_lock(path: Path) -> Any:
+    """The open ``<path>.lock`` file, exclusively locked and holding this pid."""
+    if fcntl is None:  # pragma: no cover
+        return None
+    lock = open(path.with_name(path.name + ".lock"), "a+", encoding="utf-8")  # noqa: SIM115
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "unknown"
+        lock.close()
+        raise StoreLockedError(
+            f"{path} is being written by another gangames process (pid {holder}); "
+            "wait for it to finish or stop it, then resume"
+        ) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock

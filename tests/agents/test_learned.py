@@ -174,9 +174,13 @@ def test_pickled_code_in_the_weights_never_runs(tmp_path):
     buffer = io.BytesIO()
     torch.save({"w": Payload()}, buffer)
     evil = _rewrite(good, tmp_path / "evil.zip", **{"policy.pth": buffer.getvalue()})
-    with pytest.raises(InvalidConfigError, match=r"evil\.zip"):
+    with pytest.raises(InvalidConfigError, match=r"evil\.zip") as caught:
         agents.make("sb3", path=str(evil))
     assert not hasattr(builtins, "_gangames_pwned")
+    message = str(caught.value)
+    assert "'exec'" in message and "never unpickled" in message
+    # torch's advice to retry unsafely is not repeated
+    assert "weights_only" not in message and "trusted source" not in message
 
 
 def test_root_confines_paths(tmp_path):

@@ -7,6 +7,7 @@ own process).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import time
@@ -59,6 +60,10 @@ def _fault(kind: str, after: int):
                 time.sleep(1000)
             if kind == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
+            if kind == "exit":  # no cleanup, no exception: the process just ends
+                os._exit(3)
+            if kind == "segfault":
+                ctypes.string_at(0)
         return updates, state
 
     return Transform(lambda params, stream: (), piece)
@@ -69,7 +74,18 @@ def faulty(kind: str = "raise", after: int = 2) -> Solver:
     return Solver(rule, rule, f"fault_{kind}")
 
 
-FACTORIES = {"tgda": gda, "talt": alt, "textra": extra, "tfault": faulty}
+def broken() -> Solver:
+    """A factory that fails at construction (not a bad hyperparameter)."""
+    raise RuntimeError("deliberate construction failure")
+
+
+FACTORIES = {
+    "tgda": gda,
+    "talt": alt,
+    "textra": extra,
+    "tfault": faulty,
+    "tbroken": broken,
+}
 
 
 def register() -> None:

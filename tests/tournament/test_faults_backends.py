@@ -47,7 +47,7 @@ def faulty_config(*kinds, timeout=1.5):
 
 def test_faults_in_process_are_recorded_and_others_complete(tmp_path):
     cfg = faulty_config("raise", "nan", "hang")
-    summary = run(cfg, tmp_path, progress=False)
+    summary = run(cfg, tmp_path, backend="sequential", progress=False)
     assert summary.played == 4
     recs = {r["generator"]: r for r in records(tmp_path).values()}
     assert recs["tgda"]["status"] == "ok"
@@ -148,7 +148,7 @@ def test_sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing(tmp_
     # ~50 matches: long enough (several seconds) to be killed mid-run several times
     data = tiny(seeds=4, budget=300)
     cfg = TournamentConfig.from_dict(data)
-    run(cfg, tmp_path / "ref", progress=False)
+    run(cfg, tmp_path / "ref", backend="sequential", progress=False)
     reference = results(tmp_path / "ref")
     out = tmp_path / "killed"
     rng = random.Random(1234)

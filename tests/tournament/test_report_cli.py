@@ -8,12 +8,14 @@ from gangames.cli import main
 from gangames.tournament import TournamentConfig, run, write_report
 from tests.tournament.conftest import tiny
 
+SEQ = ["--backend", "sequential"]  # the test agents exist in this process only
+
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     out = tmp_path_factory.mktemp("t")
     cfg = TournamentConfig.from_dict(tiny(modes=["self_play", "cross_play"], seeds=2))
-    run(cfg, out, progress=False)
+    run(cfg, out, backend="sequential", progress=False)
     return out
 
 
@@ -68,7 +70,9 @@ def test_extragradient_beats_gda_on_the_bilinear_game(tmp_path):
         ],
         budget=200,
     )
-    run(TournamentConfig.from_dict(data), tmp_path, progress=False)
+    run(
+        TournamentConfig.from_dict(data), tmp_path, backend="sequential", progress=False
+    )
     board = write_report(tmp_path, plots=False).leaderboard
     lines = [
         ln
@@ -88,7 +92,8 @@ def test_cli_list_tournament_and_bad_config(tmp_path, capsys):
         '[[entrants]]\nagent = "tgda"\n[[entrants]]\nagent = "textra"\n'
     )
     assert (
-        main(["tournament", str(cfg), "--out", str(tmp_path / "o"), "--no-plots"]) == 0
+        main(["tournament", str(cfg), "--out", str(tmp_path / "o"), "--no-plots", *SEQ])
+        == 0
     )
     out = capsys.readouterr().out
     assert (
@@ -96,7 +101,8 @@ def test_cli_list_tournament_and_bad_config(tmp_path, capsys):
         and (tmp_path / "o" / "report" / "leaderboard.md").exists()
     )
     assert (
-        main(["tournament", str(cfg), "--out", str(tmp_path / "o"), "--no-plots"]) == 2
+        main(["tournament", str(cfg), "--out", str(tmp_path / "o"), "--no-plots", *SEQ])
+        == 2
     )
     assert "--resume" in capsys.readouterr().err
     cfg.write_text(
@@ -113,7 +119,7 @@ def test_cli_list_tournament_and_bad_config(tmp_path, capsys):
     assert "final duality_gap" in capsys.readouterr().out
     flags = ["--game", "gangames/Bilinear-v0,dimension=2", "--agent", "tgda,lr=0.1"]
     flags += ["--agent", "textra", "--budget", "10", "--seeds", "1", "--no-plots"]
-    assert main(["tournament", "--out", str(tmp_path / "f"), *flags]) == 0
+    assert main(["tournament", "--out", str(tmp_path / "f"), *flags, *SEQ]) == 0
     assert "textra" in capsys.readouterr().out
     assert main(["tournament", "--out", str(tmp_path / "g"), "--agent", "tgda"]) == 2
 
@@ -126,7 +132,12 @@ def test_sample_plots_skip_a_mixture_game_that_cannot_render(tmp_path):
     gangames.register("tests/MixtureGAN-v0", DiracGAN)
     try:
         data = tiny(games=[{"id": "tests/MixtureGAN-v0"}], seeds=1)
-        run(TournamentConfig.from_dict(data), tmp_path, progress=False)
+        run(
+            TournamentConfig.from_dict(data),
+            tmp_path,
+            backend="sequential",
+            progress=False,
+        )
         report = write_report(tmp_path)
     finally:
         registration._REGISTRY.pop("tests/MixtureGAN-v0", None)

@@ -24,7 +24,7 @@ def rows(out):
 
 def test_sequential_run_records_every_match_at_the_budget(tmp_path):
     cfg = TournamentConfig.from_dict(tiny())
-    summary = run(cfg, tmp_path, progress=False)
+    summary = run(cfg, tmp_path, backend="sequential", progress=False)
     assert summary.played == summary.scheduled == len(schedule(cfg)) == 12
     recs = rows(tmp_path)
     assert set(recs) == {m.id for m in schedule(cfg)}
@@ -53,28 +53,33 @@ def test_sequential_run_records_every_match_at_the_budget(tmp_path):
 
 def test_same_config_same_results_and_resume_fills_only_the_gaps(tmp_path):
     cfg = TournamentConfig.from_dict(tiny())
-    run(cfg, tmp_path / "a", progress=False)
-    run(cfg, tmp_path / "b", progress=False)
+    run(cfg, tmp_path / "a", backend="sequential", progress=False)
+    run(cfg, tmp_path / "b", backend="sequential", progress=False)
     full = rows(tmp_path / "a")
     assert full == rows(tmp_path / "b")
     # lose a third of the matches, then resume
     with Store(tmp_path / "b" / "results.sqlite") as s, s.transaction() as db:
         db.execute("DELETE FROM matches WHERE rowid % 3 = 0")
     left = len(rows(tmp_path / "b"))
-    summary = run(cfg, tmp_path / "b", resume=True, progress=False)
+    summary = run(
+        cfg, tmp_path / "b", resume=True, backend="sequential", progress=False
+    )
     assert summary.skipped == left and summary.played == len(full) - left
     assert rows(tmp_path / "b") == full
 
 
 def test_existing_folder_needs_resume_and_the_same_config(tmp_path):
     cfg = TournamentConfig.from_dict(tiny(seeds=1))
-    run(cfg, tmp_path, progress=False)
+    run(cfg, tmp_path, backend="sequential", progress=False)
     with pytest.raises(ResumeError, match="--resume"):
-        run(cfg, tmp_path, progress=False)
+        run(cfg, tmp_path, backend="sequential", progress=False)
     changed = TournamentConfig.from_dict(tiny(seeds=1, budget=30))
     with pytest.raises(ResumeError, match="changed: budget"):
-        run(changed, tmp_path, resume=True, progress=False)
-    assert run(cfg, tmp_path, resume=True, progress=False).played == 0
+        run(changed, tmp_path, resume=True, backend="sequential", progress=False)
+    assert (
+        run(cfg, tmp_path, resume=True, backend="sequential", progress=False).played
+        == 0
+    )
 
 
 def test_cross_play_pairs_rules_and_orders_deterministically(tmp_path):
@@ -89,7 +94,7 @@ def test_cross_play_pairs_rules_and_orders_deterministically(tmp_path):
     solver, order, first = build_solver(cfg, m)
     assert (order, first) == ("sequential", "generator")
     assert solver.generator.name == "tgda" and solver.discriminator.name == "talt"
-    run(cfg, tmp_path, progress=False)
+    run(cfg, tmp_path, backend="sequential", progress=False)
     recs = rows(tmp_path)
     assert len(recs) == 2 * 9 and all(v[0] == "ok" for v in recs.values())
 
