@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 import torch
 
+import agents.registry
+import gangames.registration
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BLOCK = re.compile(r"^```python\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 NEEDS = re.compile(r"^# needs: (.+)$")
@@ -30,7 +33,9 @@ def _available(need: str) -> bool:
         "ray cluster": lambda: bool(os.environ.get("RAY_ADDRESS")),
     }
     if need not in checks:
-        raise AssertionError(f"unknown '# needs: {need}' (expected one of {list(checks)})")
+        raise AssertionError(
+            f"unknown '# needs: {need}' (expected one of {list(checks)})"
+        )
     return checks[need]()
 
 
@@ -54,6 +59,9 @@ def test_the_howtos_have_examples():
 @pytest.mark.parametrize("page", _pages(), ids=_id)
 def test_page_examples_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    # The pages register example games and agents: keep them out of the other tests.
+    for registry in (gangames.registration, agents.registry):
+        monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     # A real module, so that dataclasses and pickling find what the page defines.
     module = types.ModuleType(f"docs_{page.stem.replace('-', '_')}")
     monkeypatch.setitem(sys.modules, module.__name__, module)

@@ -78,7 +78,9 @@ def _tables(text: str) -> str:
 
 def _table_end(lines: list[str], start: int) -> int | None:
     """Index of the closing rule of a simple table opened at ``start`` (three rules)."""
-    rules = [j for j in range(start, len(lines)) if lines[j].strip() == lines[start].strip()]
+    rules = [
+        j for j in range(start, len(lines)) if lines[j].strip() == lines[start].strip()
+    ]
     if len(rules) < 3:
         return None
     body = range(rules[0] + 1, rules[2])
@@ -98,7 +100,9 @@ def _markdown_table(block: list[str], rule: re.Match[str]) -> list[str]:
             for k, (a, _) in enumerate(spans)
         ]
         if rows and rows[-1] and not cells[0]:  # a continuation line
-            rows[-1] = [f"{p} {c}".strip() for p, c in zip(rows[-1], cells)]
+            rows[-1] = [
+                f"{p} {c}".strip() for p, c in zip(rows[-1], cells, strict=True)
+            ]
         else:
             rows.append(cells)
     header, body = rows[0], [r for r in rows[2:] if r]
@@ -120,7 +124,9 @@ def _private(path: str) -> bool:
 class SphinxRoles(griffe.Extension):
     """Convert every docstring of a loaded package (see the module docstring)."""
 
-    def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: object) -> None:
+    def on_package(
+        self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: object
+    ) -> None:
         collection = loader.modules_collection
         for obj in _objects(pkg):
             if obj.docstring is None:
@@ -148,10 +154,14 @@ def _lookup(collection: griffe.ModulesCollection, path: str) -> str | None:
         return None
 
 
-def _find(collection: griffe.ModulesCollection, obj: griffe.Object, target: str) -> str | None:
+def _find(
+    collection: griffe.ModulesCollection, obj: griffe.Object, target: str
+) -> str | None:
     module = obj.module
     if target.startswith("."):
-        package = module.path if module.is_init_module else module.path.rsplit(".", 1)[0]
+        package = (
+            module.path if module.is_init_module else module.path.rsplit(".", 1)[0]
+        )
         return _lookup(collection, package + target)
     scopes: list[griffe.Object] = []
     scope: griffe.Object | None = obj
