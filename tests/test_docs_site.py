@@ -16,7 +16,7 @@ SOURCES = [
     path
     for folder in ("gangames", "agents", "tests", "examples", "benchmarks", "configs")
     for path in sorted((ROOT / folder).rglob("*"))
-    if path.suffix in {".py", ".toml", ".md"}
+    if path.suffix in {".py", ".toml", ".md"} and path != Path(__file__).resolve()
 ] + [ROOT / "README.md"]
 # "ALGORITHMS.md §2.1", "docs/algorithms.md §8 T4", "ALGORITHMS.md T5", "§1–6"
 CITATION = re.compile(
@@ -96,6 +96,19 @@ def test_literal_markers_and_example_sections():
         convert(text, lambda target: None)
         == "Update:\n\n    x = 1\n\nExamples:\n    >>> 1\n    1"
     )
+
+
+def test_citations_link_to_their_sections():
+    convert = _extension().convert
+    text = (
+        "ALGORITHMS.md §8 T1; docs/algorithms.md §2.1; DESIGN.md §2; docs/algorithms.md"
+    )
+    assert convert(text, lambda target: None) == (
+        "[ALGORITHMS.md §8 T1][t1-bilinear]; "
+        "[docs/algorithms.md §2.1][21-the-proximal-objective-and-the-proximal-equilibrium]; "
+        "[DESIGN.md §2][2-flat-parameter-vectors]; docs/algorithms.md"
+    )
+    assert convert("ALGORITHMS.md §99", lambda target: None) == "ALGORITHMS.md §99"
 
 
 def test_simple_tables_become_markdown_tables():

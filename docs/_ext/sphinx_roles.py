@@ -15,6 +15,9 @@ prose uses a little reStructuredText, which Markdown would print verbatim:
 * An ``Example:`` section is read as ``Examples:`` (doctest code, not Markdown).
 * A paragraph ending in ``::`` (a literal block follows) ends in ``:``.
 * Simple tables (columns framed by ``=====  =====`` rules) become Markdown tables.
+* Citations of the documentation pages, ``docs/algorithms.md §8 T1`` or
+  ``DESIGN.md §2`` (the names the docstrings used before the pages existed), link to
+  that section's heading; a section the page lacks is reported as a warning.
 
 Configured in ``mkdocs.yml`` under the python handler's ``extensions``.
 """
@@ -23,14 +26,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import griffe
+from markdown.extensions.toc import slugify
 
 __all__ = ["SphinxRoles", "convert"]
 
 _ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|exc|obj):`(~?)([^`]+)`")
 _RULE = re.compile(r"^( *)(=+)(?: +=+)+ *$")
 _OWN = ("gangames", "agents")
+_DOCS = Path(__file__).resolve().parents[1]
+_CITATION = re.compile(
+    r"(?:docs/)?(ALGORITHMS|algorithms|DESIGN|design)\.md"
+    r"(?: (§\d+(?:\.\d+)?))?(?:,? (T\d+))?"
+)
 _logger = griffe.get_logger("gangames.docs")
 
 
@@ -57,7 +67,26 @@ def convert(text: str, resolve: Callable[[str], str | None]) -> str:
     text = re.sub(r"^( *)Example:$", r"\1Examples:", text, flags=re.MULTILINE)
     text = re.sub(r"(\S)::$", r"\1:", text, flags=re.MULTILINE)
     text = re.sub(r"^( *)::$", "", text, flags=re.MULTILINE)
-    return _ROLE.sub(role, _tables(text))
+    return _CITATION.sub(_cite, _ROLE.sub(role, _tables(text)))
+
+
+def _anchors(page: str) -> dict[str, str]:
+    """``{"§8": "8-test-games-with-known-answers", "T1": "t1-bilinear", …}`` of a page."""
+    text = (_DOCS / page).read_text(encoding="utf-8")
+    headings = re.findall(r"^#{2,4} ((§\d+(?:\.\d+)?|T\d+) .*)$", text, re.MULTILINE)
+    return {label: slugify(title, "-") for title, label in headings}
+
+
+def _cite(match: re.Match[str]) -> str:
+    page = match.group(1).lower() + ".md"
+    label = match.group(3) or match.group(2)
+    if label is None:
+        return match.group(0)
+    anchor = _anchors(page).get(label)
+    if anchor is None:
+        _logger.warning(f"docs/{page} has no section {label} ({match.group(0)!r})")
+        return match.group(0)
+    return f"[{match.group(0)}][{anchor}]"
 
 
 def _tables(text: str) -> str:
