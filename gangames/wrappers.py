@@ -140,9 +140,6 @@ class GameView(gymnasium.Env):
             non-empty list of them — a pool: each episode draws one uniformly with
             the env's seeded generator.
         opponent_kwargs: the opponent agent's hyperparameters.
-        mode, max_update, control, base, bases, base_kwargs, base_lr,
-            multiplier_range, temperature, clip: the control options
-            (:class:`ControlConfig`).
         max_steps: rounds per episode.
         budget: oracle budget per seat (gradient-equivalents), ``None`` for none.
         reward: the env's reward (``"gap"``, ``"payoff"``, ``"proximal_gap"``);
@@ -153,6 +150,10 @@ class GameView(gymnasium.Env):
         root: saved-policy opponents must lie inside this folder, if given.
         render_mode: ``None`` or ``"ansi"``.
         **game_kwargs: the game's own options (and ``particles``).
+
+    The control options ``mode``, ``max_update``, ``control``, ``base``, ``bases``,
+    ``base_kwargs``, ``base_lr``, ``multiplier_range``, ``temperature`` and ``clip``
+    are the fields of :class:`ControlConfig`.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012
