@@ -39,13 +39,13 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from gangames import checks
 from gangames.errors import InvalidConfigError
 
 __all__ = ["CONCEPTS", "Condition", "Preset", "Target"]
@@ -125,13 +125,6 @@ class Target:
         return " and ".join(str(c) for c in self.conditions)
 
 
-def _finite_positive(name: str, value: Any) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value <= 0:
-        raise InvalidConfigError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
 @dataclass(frozen=True)
 class Preset:
     """A game's benchmark setting: concept, env options, budget and target.
@@ -159,7 +152,8 @@ class Preset:
             raise InvalidConfigError(
                 f"concept must be one of {CONCEPTS}, got {self.concept!r}"
             )
-        _finite_positive("budget", self.budget)
+        checks.positive("budget", self.budget)
+        checks.positive("measure_every", self.measure_every, integer=True)
         if self.concept == "proximal_gap" and "prox_lambda" not in self.options:
             raise InvalidConfigError("a proximal_gap preset must state prox_lambda")
         if self.concept == "mixed_gap" and "particles" not in self.options:

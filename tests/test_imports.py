@@ -27,7 +27,16 @@ PACKAGES = ("gangames", "agents")
 # below it, never above. A name covers that module and everything under it, except the
 # root package "gangames", which covers gangames/__init__.py only.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("gangames.types", "gangames.errors", "gangames.random")),
+    (
+        "foundation",
+        (
+            "gangames.types",
+            "gangames.errors",
+            "gangames.random",
+            "gangames.checks",
+            "gangames.concepts",
+        ),
+    ),
     (
         "models",
         ("gangames.game", "gangames.nets", "gangames.quality", "gangames.render"),
