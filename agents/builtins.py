@@ -49,8 +49,9 @@ register(
         }
     ),
 )
-register("extragradient", _extragradient.extragradient, TWO_STEPS)
-register("optimistic_gda", _extragradient.optimistic_gda, TWO_STEPS)
+# Their analyses (Mokhtari et al. 2020) use one step η for both seats.
+register("extragradient", _extragradient.extragradient, SearchSpace({"lr": STEP}))
+register("optimistic_gda", _extragradient.optimistic_gda, SearchSpace({"lr": STEP}))
 register(
     "conjugate_gradient",
     _conjugate_gradient.conjugate_gradient,

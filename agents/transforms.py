@@ -281,6 +281,10 @@ def positive_number(
                 f"row {int(bad.nonzero()[0, 0])} of a {tuple(value.shape)} tensor"
             )
         return value
+    if isinstance(value, torch.Tensor):
+        raise InvalidConfigError(
+            f"{name} must be {want} (one float for the whole batch), got a tensor"
+        )
     high = below if below is not None else at_most
     return checks.number(
         name,

@@ -34,8 +34,6 @@ import gangames
 from gangames import checks, training
 from gangames.errors import InvalidConfigError
 from gangames.tournament import (
-    Entrant,
-    GameEntry,
     Match,
     TournamentConfig,
     load_config,
@@ -78,29 +76,44 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
-    """Play one match and print the duality gap against oracle calls."""
-    config = TournamentConfig(
-        games=(GameEntry(args.game, _hyperparameters(args.option), "game"),),
-        entrants=(Entrant(args.agent, _hyperparameters(args.hp), "agent"),),
-        seeds=1,
-        batch=args.batch,
-        budget=args.budget,
-        device=args.device,
-    )
-    config = TournamentConfig.from_dict(config.to_dict())
+    """Play one match under the game's preset and print its metric against cost."""
     checks.positive("--lines", args.lines, integer=True)
-    match = Match("play", "self_play", "game", "agent", "agent", 0, args.seed)
+    game: dict[str, Any] = {"id": args.game, "options": _hyperparameters(args.option)}
+    if args.budget is not None:
+        game["budget"] = args.budget
+    config = TournamentConfig.from_dict(
+        {
+            "games": [game],
+            "entrants": [{"agent": args.agent, "label": "agent"}],
+            "seeds": 1,
+            "batch": args.batch,
+            "device": args.device,
+        }
+    )
+    label = config.games[0].label
+    hp = {"generator": _hyperparameters(args.hp)}
+    hp["discriminator"] = hp["generator"]
+    match = Match(
+        "play", "self_play", label, "agent", "agent", 0, args.seed, "defaults",
+        json.dumps(hp),
+    )  # fmt: skip
+    preset = config.preset(label)
     _, infos = play_match(config, match)
-    metrics, calls, curve = score(infos, config.tolerance)
-    every = max(1, len(infos) // args.lines)
+    metrics, calls, curve = score(infos, preset.target)
+    every = max(1, len(calls) // args.lines)
     key = metrics["curve"]
+    print(f"{preset.label}; target {preset.target}; budget {preset.budget:g}")
     print(f"{'oracle calls':>12}  {key} (mean over {curve.shape[1]} instances)")
-    for t in sorted({*range(0, len(infos), every), len(infos) - 1}):
+    for t in sorted({*range(0, len(calls), every), len(calls) - 1}):
         print(f"{calls[t]:>12g}  {np.mean(curve[t]):.6g}")
     div = sum(metrics["diverged"])
+    cost = np.asarray(metrics["cost_to_target"])
+    reached = np.isfinite(cost)
     print(
-        f"final {key}: {np.mean(metrics['final_gap']):.6g}; diverged {div}/{len(metrics['diverged'])}; "
-        f"gap estimator: {metrics['gap_estimator']}"
+        f"final {key}: {np.mean(metrics['final_metric']):.6g}; reached the target "
+        f"{reached.sum()}/{cost.size}"
+        + (f" (median cost {np.median(cost[reached]):g})" if reached.any() else "")
+        + f"; diverged {div}/{cost.size}; gap estimator: {metrics['gap_estimator']}"
     )
     return 0
 
@@ -116,6 +129,8 @@ def cmd_tournament(args: argparse.Namespace) -> int:
         "root_seed": args.root_seed,
         "timeout": args.timeout,
         "modes": args.modes,
+        "rulesets": args.rulesets,
+        "trials": args.trials,
     }
     if args.game:
         overrides["games"] = [_entry(g, "id", "options") for g in args.game]
@@ -185,16 +200,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="registered games and agents")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("play", help="one match; prints the gap against oracle calls")
+    p = sub.add_parser(
+        "play", help="one match under the game's preset; prints its metric vs cost"
+    )
     p.add_argument("game", help="registered game id, e.g. gangames/DiracGAN-v0")
     p.add_argument("agent", help="registered agent name, e.g. extragradient")
     p.add_argument(
         "--hp", nargs="*", default=[], metavar="KEY=VALUE", help="hyperparameters"
     )
     p.add_argument(
-        "--option", nargs="*", default=[], metavar="KEY=VALUE", help="game options"
+        "--option",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="game fields and env options (reward, prox_lambda, particles, …)",
     )
-    p.add_argument("--budget", type=float, default=200.0, help="oracle budget per seat")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="oracle budget per seat (default: the game's preset)",
+    )
     p.add_argument("--batch", type=int, default=8, help="instances played in lockstep")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
@@ -219,6 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--modes", nargs="+", default=None, choices=("self_play", "cross_play")
+    )
+    p.add_argument(
+        "--rulesets",
+        nargs="+",
+        default=None,
+        choices=("defaults", "tuned"),
+        help="override: rulesets compared",
+    )
+    p.add_argument(
+        "--trials", type=int, default=None, help="override: trials per entrant and game"
     )
     p.add_argument("--out", default="runs/tournament", help="output folder")
     p.add_argument(

@@ -155,6 +155,10 @@ class EnvConfig:
             ``None`` uses the defaults for games that estimate by default
             (``game.estimate_gaps``) and no estimator for the others.
         estimate_every: rounds between two gap estimates.
+        quality_every: with lean infos, add the game's sample-quality metrics
+            (``game.quality``: modes covered, classes covered, …) every
+            ``quality_every`` rounds (and after reset); rounds in between carry none.
+            ``None``: only full infos carry them.
     """
 
     batch: int | None = None
@@ -171,6 +175,7 @@ class EnvConfig:
     full_infos: bool = True
     estimator: Any = None
     estimate_every: int = 100
+    quality_every: int | None = None
 
     def __post_init__(self) -> None:
         checks.batch("batch", self.batch, allow_none=True)
@@ -202,6 +207,9 @@ class EnvConfig:
                 f"render_mode must be one of {RENDER_MODES}, got {self.render_mode!r}"
             )
         checks.positive("estimate_every", self.estimate_every, integer=True)
+        checks.positive(
+            "quality_every", self.quality_every, integer=True, allow_none=True
+        )
         if self.estimator is not None:
             object.__setattr__(self, "estimator", EstimatorConfig.of(self.estimator))
 
@@ -599,7 +607,8 @@ class _Session:
             for name, val in mt._asdict().items()
             if val is not None and not name.startswith("proximal_exploitability")
         }
-        if self.config.full_infos:
+        every = self.config.quality_every
+        if self.config.full_infos or (every and m.state.step % every == 0):
             with torch.no_grad():  # the game's sample-quality metrics, uncharged
                 quality = m.game.quality(m.instance, m.state.theta)
             out.update({name: self.export(val) for name, val in quality.items()})
@@ -728,6 +737,11 @@ class _Common:
     def match(self) -> Match:
         """The current match (game, instance, oracle, state)."""
         return self._session.require_match()
+
+    @property
+    def estimator_config(self) -> EstimatorConfig | None:
+        """Settings of the budgeted gap estimator (``None``: closed forms only)."""
+        return self._session.estimator
 
     def declare_diverged(self, rows: torch.Tensor) -> None:
         """Mark instances ``rows`` (bool ``(B,)``) diverged: frozen, reported, truncated.

@@ -140,7 +140,7 @@ class Bilinear(Game):
         why=(
             "A gap of 1e-3 is about 1/2000 of the starting gap (~2): well past the "
             "plateau where GDA spirals out; tuned extragradient and optimistic GDA "
-            "reach it in ~150–400 gradients (linear rate, §8 T1), so 1000 leaves room."
+            "reach it in ~150–400 gradients (linear rate, docs/algorithms.md §8 T1), so 1000 leaves room."
         ),
     )
 

@@ -105,7 +105,7 @@ class CirclePursuit(Game):
         budget=8000,
         options={"particles": 16},
         why=(
-            "Pure strategies keep the gap at 2 (§8 T6); 16 particles drawn uniformly "
+            "Pure strategies keep the gap at 2 (docs/algorithms.md §8 T6); 16 particles drawn uniformly "
             "give √(π/16) ≈ 0.44 on average, evenly spread ones 0. 0.05 asks for a "
             "cloud an order of magnitude better than chance; 8000 is 500 rounds."
         ),

@@ -189,7 +189,7 @@ class CovarianceGAN(Game):
         Target((Condition("duality_gap", 1e-3),)),
         budget=2000,
         why=(
-            "Equilibrium VVᵀ = S, W = 0 (§8 T7); its generator Hessian is degenerate, "
+            "Equilibrium VVᵀ = S, W = 0 (docs/algorithms.md §8 T7); its generator Hessian is degenerate, "
             "so convergence is slower than on the quadratic: 1e-3 within 2000."
         ),
     )

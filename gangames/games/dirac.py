@@ -136,7 +136,7 @@ class DiracGAN(Game):
         Target((Condition("duality_gap", 1e-3),)),
         budget=1000,
         why=(
-            "The unique equilibrium (0, 0) has a purely imaginary Jacobian (§8 T3): "
+            "The unique equilibrium (0, 0) has a purely imaginary Jacobian (docs/algorithms.md §8 T3): "
             "GDA spirals out, alternating GDA cycles; extragradient and optimistic "
             "GDA contract and reach 1e-3 (from ~0.3) in ~40–500 gradients when tuned."
         ),

@@ -269,7 +269,7 @@ class GaussianWGAN(Game):
         Target((Condition("duality_gap", 1e-3),)),
         budget=1000,
         why=(
-            "With the default linear critic the mean part is bilinear (§8 T8): GDA "
+            "With the default linear critic the mean part is bilinear (docs/algorithms.md §8 T8): GDA "
             "spirals, extragradient / optimistic GDA converge; 1e-3 as on Bilinear."
         ),
     )

@@ -112,7 +112,7 @@ class NonRealizableGAN(Game):
         options={"particles": 8},
         why=(
             "No pure equilibrium: every pure pair keeps a Nash gap ≥ 3/(8γ) = 0.375 "
-            "(§8 T5). The mixed equilibrium is reachable by clouds of 8 particles "
+            "(docs/algorithms.md §8 T5). The mixed equilibrium is reachable by clouds of 8 particles "
             "(mean 0, second moment 1); 1e-3 is far below the pure floor. A "
             "gradient of the lifted game costs 8, so 4000 is 500 rounds."
         ),

@@ -289,7 +289,7 @@ class Quadratic(Game):
         Target((Condition("duality_gap", 1e-6),)),
         budget=500,
         why=(
-            "Strongly monotone: every method converges linearly (§8 T2), so the "
+            "Strongly monotone: every method converges linearly (docs/algorithms.md §8 T2), so the "
             "target is tight (1e-6 of a starting gap ~5); tuned GDA needs ~40 gradients."
         ),
     )
@@ -427,7 +427,7 @@ class NoNashQuadratic(Game):
         budget=2000,
         options={"prox_lambda": 0.5},
         why=(
-            "No Nash equilibrium (the Nash gap is ≥ 3 everywhere, §8 T4), but the "
+            "No Nash equilibrium (the Nash gap is ≥ 3 everywhere, docs/algorithms.md §8 T4), but the "
             "origin is a λ-proximal equilibrium for λ ≤ 2/3: scored by the proximal "
             "gap at λ = 0.5. Stackelberg, proximal and two-timescale GDA (τ > 3) "
             "reach 1e-3 within ~1200 gradients after tuning; equal-step methods stall."

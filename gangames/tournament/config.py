@@ -2,19 +2,37 @@
 
 A config names games (registered ids with their options), entrants (registered agent
 names with their hyperparameters), seeds, the batch of instances per match, and the
-oracle budget per seat in gradient-equivalents. Every match stops at the budget, never
-at a step count (``max_steps`` is set far beyond it).
+rulesets under which entrants are compared. Each game is scored under its benchmark
+preset (:mod:`gangames.concepts`): its solution concept, its oracle budget per seat in
+gradient-equivalents of the base game, and its target. A game table may override the
+preset's ``budget`` and ``target``; its ``options`` hold game fields and env options
+(``reward``, ``prox_lambda``, ``particles``, …), validated as :func:`gangames.make`
+validates them. Every match stops at the budget, never at a step count (``max_steps``
+is set far beyond it).
+
+Rulesets (after AlgoPerf's external-tuning ruleset):
+
+* ``"defaults"`` — every entrant plays with its configured hyperparameters.
+* ``"tuned"`` — every entrant gets the same number ``trials`` of quasi-random trials
+  from its declared search space (:func:`agents.search_space`), on ``tuning_seeds``
+  seeds distinct from the evaluation seeds; the best trial (lowest median cost to the
+  target, then best median final metric) is played on the evaluation seeds.
+  Hyperparameters the entrant sets are kept fixed.
 
 Example TOML::
 
     seeds = 3            # seed indices 0..2 per game
     batch = 4            # instances per match
-    budget = 200         # gradient-equivalents per seat
     modes = ["self_play", "cross_play"]
+
+    rulesets = ["defaults", "tuned"]
+    trials = 8           # quasi-random trials per (entrant, game) in "tuned"
 
     [[games]]
     id = "gangames/Bilinear-v0"
     options = { dimension = 4 }
+    budget = 500         # overrides the preset's budget
+    target = 1e-4        # overrides the threshold of the preset's headline metric
 
     [[entrants]]
     agent = "extragradient"
@@ -45,6 +63,7 @@ from typing import Any
 import agents
 import gangames
 from gangames import checks
+from gangames.concepts import Condition, Preset, Target
 from gangames.errors import InvalidConfigError
 
 if sys.version_info >= (3, 11):
@@ -54,6 +73,7 @@ else:  # pragma: no cover
 
 __all__ = [
     "MODES",
+    "RULESETS",
     "Entrant",
     "GameEntry",
     "TournamentConfig",
@@ -63,6 +83,7 @@ __all__ = [
 ]
 
 MODES = ("self_play", "cross_play")
+RULESETS = ("defaults", "tuned")
 
 _TOP_KEYS = {
     "name",
@@ -73,7 +94,9 @@ _TOP_KEYS = {
     "batch",
     "budget",
     "modes",
-    "tolerance",
+    "rulesets",
+    "trials",
+    "tuning_seeds",
     "timeout",
     "retries",
     "device",
@@ -94,12 +117,21 @@ class GameEntry:
             the options).
         modes: the tournament modes this game takes part in (default: all of them;
             e.g. ``["self_play"]`` keeps an expensive neural game out of cross-play).
+        preset: the game's benchmark preset (:class:`~gangames.concepts.Preset`):
+            the game's own, with the config's ``budget``/``target`` overrides and its
+            env options merged in.
     """
 
     id: str
     options: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""
     modes: tuple[str, ...] = ()
+    preset: Preset | None = None
+
+    @property
+    def env_options(self) -> dict[str, Any]:
+        """Game fields and env options a match of this game is made with."""
+        return dict(self.preset.options) if self.preset else dict(self.options)
 
 
 @dataclass(frozen=True)
@@ -128,10 +160,14 @@ class TournamentConfig:
         root_seed: root of every match seed (hashed with the match's game and seed).
         batch: game instances per match (played in lockstep; at most
             :data:`~gangames.checks.MAX_BATCH`).
-        budget: oracle budget per seat in gradient-equivalents; a match ends when a
+        budget: oracle budget per seat in gradient-equivalents of the base game for
+            every game (``None``: each game's preset budget); a match ends when a
             seat reaches it.
         modes: ``"self_play"`` and/or ``"cross_play"``.
-        tolerance: gap tolerance for "oracle calls to reach the tolerance".
+        rulesets: ``"defaults"`` and/or ``"tuned"`` (see the module docstring).
+        trials: quasi-random trials per (entrant, game) under ``"tuned"``.
+        tuning_seeds: seeds the trials are played on (distinct from the evaluation
+            seeds: their match seeds are hashed with ``"tuning"``).
         timeout: seconds one match may run before it is recorded as ``timeout`` (at
             most :data:`~gangames.checks.MAX_TIMEOUT_S`, one day).
         retries: extra attempts after an ``agent_error``, ``timeout`` or
@@ -149,9 +185,11 @@ class TournamentConfig:
     seeds: int = 3
     root_seed: int = 0
     batch: int = 4
-    budget: float = 200.0
+    budget: float | None = None
     modes: tuple[str, ...] = ("self_play",)
-    tolerance: float = 1e-3
+    rulesets: tuple[str, ...] = ("defaults",)
+    trials: int = 8
+    tuning_seeds: int = 1
     timeout: float = 120.0
     retries: int = 1
     device: str = "cpu"
@@ -166,6 +204,7 @@ class TournamentConfig:
         d["games"] = [
             {"id": g.id, "options": dict(g.options), "label": g.label}
             | ({"modes": list(g.modes)} if g.modes else {})
+            | (_preset_dict(g.preset) if g.preset else {})
             for g in self.games
         ]
         d["entrants"] = [
@@ -177,6 +216,9 @@ class TournamentConfig:
             for e in self.entrants
         ]
         d["modes"] = list(self.modes)
+        d["rulesets"] = list(self.rulesets)
+        if d["budget"] is None:  # each game's preset budget (stored per game)
+            del d["budget"]
         return d
 
     def canonical_json(self) -> str:
@@ -190,6 +232,12 @@ class TournamentConfig:
     def game(self, label: str) -> GameEntry:
         """The game entry with ``label``."""
         return next(g for g in self.games if g.label == label)
+
+    def preset(self, label: str) -> Preset:
+        """The benchmark preset of the game with ``label``."""
+        p = self.game(label).preset
+        assert p is not None, "validated configs give every game a preset"
+        return p
 
     def entrant(self, label: str) -> Entrant:
         """The entrant with ``label``."""
@@ -219,8 +267,12 @@ class TournamentConfig:
                 f"config: unknown field(s) {unknown}; the fields are {sorted(_TOP_KEYS)}"
             )
         _check_numbers(data, "config")
+        top_budget = data.get("budget")
+        if top_budget is not None:
+            top_budget = _number(top_budget, "budget", "positive")
         games = tuple(
-            _game(g, f"games[{i}]") for i, g in enumerate(_list(data, "games"))
+            _game(g, f"games[{i}]", top_budget)
+            for i, g in enumerate(_list(data, "games"))
         )
         entrants = tuple(
             _entrant(e, f"entrants[{i}]") for i, e in enumerate(_list(data, "entrants"))
@@ -234,7 +286,8 @@ class TournamentConfig:
             ("batch", "count"),
             ("retries", "int"),
             ("budget", "positive"),
-            ("tolerance", "positive"),
+            ("trials", "count"),
+            ("tuning_seeds", "count"),
             ("timeout", "positive"),
         ):
             if key in data:
@@ -252,6 +305,8 @@ class TournamentConfig:
                 kw[key] = data[key]
         if "modes" in data:
             kw["modes"] = _modes(data["modes"], "modes", allow_empty=False)
+        if "rulesets" in data:
+            kw["rulesets"] = _rulesets(data["rulesets"])
         if kw.get("dtype", "float32") not in ("float32", "float64"):
             raise InvalidConfigError(
                 f"dtype must be 'float32' or 'float64', got {kw['dtype']!r}"
@@ -379,18 +434,122 @@ def _fmt(options: Mapping[str, Any]) -> str:
     return " ".join(f"{k}={short(options[k])}" for k in sorted(options))
 
 
-def _game(value: Any, where: str) -> GameEntry:
-    t = _table(value, where, {"id", "options", "label", "modes"})
+def _game(value: Any, where: str, budget: float | None) -> GameEntry:
+    t = _table(
+        value,
+        where,
+        {"id", "options", "label", "modes", "budget", "target", "preset"},
+    )
     gid = _name(t.get("id"), f"{where}.id")
     options = _options(t.get("options"), f"{where}.options")
     short = gid.split("/")[-1]
     default = f"{short}[{_fmt(options)}]" if options else short
+    if "preset" in t:  # as written by to_dict (a store): taken as it is
+        preset = _preset_of(t["preset"], f"{where}.preset")
+    else:
+        preset = _resolve_preset(gid, options, t, budget, where)
     return GameEntry(
         gid,
         options,
         _label(t.get("label"), f"{where}.label", default),
         _modes(t.get("modes", []), f"{where}.modes", allow_empty=True),
+        preset,
     )
+
+
+def _resolve_preset(
+    gid: str,
+    options: Mapping[str, Any],
+    table: Mapping[str, Any],
+    budget: float | None,
+    where: str,
+) -> Preset | None:
+    """The game's registered preset with the config's overrides, or ``None``.
+
+    A game without a preset of its own needs ``budget`` and ``target`` in its table
+    (its concept is then the Nash gap, ``duality_gap ≤ target``).
+    """
+    try:
+        base: Preset | None = gangames.preset(gid)
+    except InvalidConfigError:  # unknown id (named later) or a game without one
+        base = None
+    budget = table.get("budget", budget)
+    if budget is not None:
+        budget = _number(budget, f"{where}.budget", "positive")
+    target = table.get("target")
+    if base is None:
+        if budget is None or target is None:
+            return None
+        base = Preset("nash_gap", Target((Condition("duality_gap", 1.0),)), budget)
+    changes: dict[str, Any] = {"options": dict(options)}
+    if budget is not None:
+        changes["budget"] = budget
+    if target is not None:
+        changes["target"] = _target(target, base.target, f"{where}.target")
+    try:
+        return base.replace(**changes)
+    except InvalidConfigError as err:
+        raise InvalidConfigError(f"{where}: {err}") from None
+
+
+def _target(value: Any, base: Target, where: str) -> Target:
+    """A number (the headline threshold) or a list of ``{metric, value, at_least}``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        head = base.conditions[0]
+        threshold = _number(value, where, "positive")
+        return Target((Condition(head.metric, threshold, head.at_least),))
+    if not isinstance(value, list) or not value:
+        raise InvalidConfigError(
+            f"{where} must be a number or a list of {{metric, value, at_least}} "
+            f"tables, got {value!r}"
+        )
+    out = []
+    for i, c in enumerate(value):
+        c = _table(c, f"{where}[{i}]", {"metric", "value", "at_least"})
+        out.append(
+            Condition(
+                _name(c.get("metric"), f"{where}[{i}].metric"),
+                _number(c.get("value"), f"{where}[{i}].value", "positive"),
+                bool(c.get("at_least", False)),
+            )
+        )
+    return Target(tuple(out))
+
+
+def _preset_dict(p: Preset) -> dict[str, Any]:
+    """The resolved preset as plain data (stored with the config)."""
+    return {
+        "preset": {
+            "concept": p.concept,
+            "target": [
+                {"metric": c.metric, "value": c.value, "at_least": c.at_least}
+                for c in p.target.conditions
+            ],
+            "budget": p.budget,
+            "options": dict(p.options),
+            "why": p.why,
+            "measure_every": p.measure_every,
+        }
+    }
+
+
+def _preset_of(value: Any, where: str) -> Preset:
+    t = _table(
+        value,
+        where,
+        {"concept", "target", "budget", "options", "why", "measure_every"},
+    )
+    try:
+        return Preset(
+            t["concept"],
+            _target(t["target"], Target((Condition("duality_gap", 1.0),)), where),
+            t["budget"],
+            dict(t.get("options", {})),
+            t.get("why", ""),
+            t.get("measure_every", 1),
+        )
+    except (KeyError, InvalidConfigError) as err:
+        raise InvalidConfigError(f"{where}: {err}") from None
 
 
 def _modes(value: Any, where: str, *, allow_empty: bool) -> tuple[str, ...]:
@@ -403,6 +562,21 @@ def _modes(value: Any, where: str, *, allow_empty: bool) -> tuple[str, ...]:
         if m not in MODES:
             raise InvalidConfigError(f"{where}: unknown mode {m!r}; expected {MODES}")
     return tuple(m for m in MODES if m in modes)
+
+
+def _rulesets(value: Any) -> tuple[str, ...]:
+    """Rulesets (a name or a list of names of :data:`RULESETS`) in canonical order."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not names:
+        raise InvalidConfigError(
+            f"rulesets must be a non-empty list of {RULESETS}, got {value!r}"
+        )
+    for r in names:
+        if r not in RULESETS:
+            raise InvalidConfigError(
+                f"rulesets: unknown ruleset {r!r}; expected {RULESETS}"
+            )
+    return tuple(r for r in RULESETS if r in names)
 
 
 def _entrant(value: Any, where: str) -> Entrant:
@@ -458,7 +632,16 @@ def _check_registries(config: TournamentConfig) -> None:
     for i, g in enumerate(config.games):
         _refuse_import_string(g.id, f"games[{i}].id", games)
         try:
-            gangames.make_game(g.id, **g.options)
+            gangames.spec(g.id)
+        except InvalidConfigError as err:
+            raise InvalidConfigError(f"games[{i}].id: {err}") from None
+        if g.preset is None:
+            raise InvalidConfigError(
+                f"games[{i}] ({g.label}): {g.id} declares no benchmark preset; give "
+                "its budget and target in the game's table"
+            )
+        try:  # game fields and env options, refused with gangames.make's messages
+            gangames.make(g.id, **g.env_options)
         except InvalidConfigError as err:
             raise InvalidConfigError(f"games[{i}] ({g.label}): {err}") from None
     for i, e in enumerate(config.entrants):

@@ -1,30 +1,46 @@
 """PNG plots of a tournament (matplotlib, Agg backend, reproducible bytes).
 
-Every figure is saved with ``metadata={"Software": None}`` (no version stamp) from
-inputs in a fixed order, so regenerating a report gives byte-identical files.
+Plots draw what :mod:`~gangames.tournament.analysis` computes; they compute no
+statistics themselves. Every figure is saved with ``metadata={"Software": None}`` (no
+version stamp) from inputs in a fixed order, so regenerating a report gives
+byte-identical files. Axes keep the range that carries information: a metric to lower
+is drawn on a log scale clipped a decade below the target (values below it mean
+"reached", not "better"), with the target as a dashed line.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+import gangames
 from gangames.errors import InvalidConfigError
-from gangames.tournament.match import decode_trajectory, play_match
+from gangames.tournament.analysis import (
+    CrossPlay,
+    Profile,
+    Results,
+    curves,
+    interquartile_band,
+)
+from gangames.tournament.match import play_match
 from gangames.tournament.schedule import Match
 
-__all__ = ["cross_play_heatmaps", "gap_curves", "performance_profile", "samples"]
+__all__ = [
+    "cross_play_heatmaps",
+    "metric_curves",
+    "performance_profiles",
+    "safe_name",
+    "samples",
+]
 
 _SAVE = {"dpi": 100, "metadata": {"Software": None}}
-GRID = 101  # points of the common grids: oracle calls (gap plots) and profile τ
+GRID = 101  # points of the common grid of oracle calls
 
 
-def _safe(label: str) -> str:
+def safe_name(label: str) -> str:
     """``label`` as a file-name part, distinct for distinct labels.
 
     A label of letters, digits and ``-_.`` is kept as it is; any other has the rest
@@ -32,7 +48,7 @@ def _safe(label: str) -> str:
     label has no ``+``, so ``"a b"`` (``a_b+…``) never meets ``"a_b"``.
 
     Example:
-        >>> _safe("a_b"), _safe("a b")
+        >>> safe_name("a_b"), safe_name("a b")
         ('a_b', 'a_b+c8687a08aa5d')
     """
     kept = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
@@ -58,80 +74,93 @@ def _save(plt: Any, fig: Any, path: Path) -> Path:
     return path
 
 
-def gap_curves(
-    results: Any,
-    folder: Path,
-    band: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
-) -> list[Path]:
-    """Per game: a band of log10 gap against oracle calls per seat, per entrant.
-
-    ``band(runs (n, T)) -> (point, low, high)`` (the report passes the IQM with its
-    95 % bootstrap interval).
+def metric_curves(results: Results, ruleset: str, folder: Path) -> list[Path]:
+    """Per game: the headline metric against oracle calls per seat, per entrant.
 
     Each self-play run's curve is interpolated onto a common grid of oracle calls
-    (0 … budget). A diverged run's curve is what the env reported (its parameters
-    frozen at divergence), capped to [1e-12, 1e12] so the log scale stays finite.
+    (0 … budget) and summarised by its IQM with a 95 % bootstrap band. Metrics to
+    lower are drawn on a log scale from a decade below the target (values below it
+    are clipped: the target was reached) to the largest starting value.
     """
     plt = _plt()
     cfg = results.config
-    grid = np.linspace(0.0, cfg.budget, GRID)
-    curves: dict[str, dict[str, list[np.ndarray]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for r in results.mode("self_play"):
-        if r["trajectory"] is None:
-            continue
-        calls, curve = decode_trajectory(r["trajectory"])
-        curve = np.clip(np.nan_to_num(curve, nan=1e12, posinf=1e12), 1e-12, 1e12)
-        logs = np.log10(curve)
-        for b in range(logs.shape[1]):
-            curves[r["game"]][r["generator"]].append(np.interp(grid, calls, logs[:, b]))
     out = []
     for g in [g.label for g in cfg.games]:
-        if g not in curves:
+        preset = cfg.preset(g)
+        target = preset.target
+        head = target.conditions[0]
+        by = curves(results, ruleset, g)
+        if not by:
             continue
+        grid = np.linspace(0.0, preset.budget, GRID)
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        floor = head.value / 10
         for k, e in enumerate([e.label for e in cfg.entrants]):
-            runs = curves[g].get(e)
+            runs = []
+            for calls, curve in by.get(e, []):
+                if target.lower_is_better:
+                    y = np.log10(
+                        np.clip(
+                            np.nan_to_num(curve, nan=1e12, posinf=1e12), floor, 1e12
+                        )
+                    )
+                else:
+                    y = np.nan_to_num(curve, nan=0.0)
+                runs += [np.interp(grid, calls, y[:, b]) for b in range(y.shape[1])]
             if not runs:
                 continue
-            point, low, high = band(np.stack(runs))
+            point, low, high = interquartile_band(np.stack(runs))
+            if target.lower_is_better:
+                point, low, high = 10**point, 10**low, 10**high
             color = f"C{k % 10}"
-            ax.plot(grid, 10**point, color=color, label=e, lw=1.5)
-            ax.fill_between(grid, 10**low, 10**high, color=color, alpha=0.2, lw=0)
-        ax.set_yscale("log")
-        ax.set_xlabel("oracle calls per seat (gradient-equivalents)")
-        ax.set_ylabel("duality gap (IQM, 95 % CI)")
-        ax.set_title(g)
+            ax.plot(grid, point, color=color, label=e, lw=1.5)
+            ax.fill_between(grid, low, high, color=color, alpha=0.2, lw=0)
+        ax.axhline(head.value, color="k", ls="--", lw=1, label=f"target: {target}")
+        if target.lower_is_better:
+            ax.set_yscale("log")
+            ax.set_ylim(bottom=floor)
+        ax.set_xlabel("oracle calls per seat (gradient-equivalents of the base game)")
+        ax.set_ylabel(f"{head.metric} (IQM over runs, 95 % CI)")
+        ax.set_title(f"{g} — {preset.label} ({ruleset})")
         ax.legend(fontsize=7, ncol=2)
-        out.append(_save(plt, fig, folder / f"gap_{_safe(g)}.png"))
+        out.append(
+            _save(plt, fig, folder / ("curve_" + safe_name(f"{ruleset}_{g}") + ".png"))
+        )
     return out
 
 
-def cross_play_heatmaps(crosses: list[Any], folder: Path) -> list[Path]:
+def cross_play_heatmaps(crosses: list[CrossPlay], folder: Path) -> list[Path]:
     """Cross-play heat maps per game, generator rule × discriminator rule.
 
-    Left: log10 median final gap; right: median payoff relative to the game value,
-    ``V − V̂*``.
+    Left: the median final headline metric (log10 for gaps); right: the median payoff
+    relative to the game value, ``V − V̂*``.
     """
     plt = _plt()
     out = []
     for cp in crosses:
         n = len(cp.entrants)
+        log = cp.metric in ("duality_gap", "proximal_gap")
         with np.errstate(all="ignore"):
-            z = np.log10(
-                np.clip(np.nan_to_num(cp.gap, nan=1e12, posinf=1e12), 1e-12, 1e12)
+            z = (
+                np.log10(
+                    np.clip(np.nan_to_num(cp.final, nan=1e12, posinf=1e12), 1e-12, 1e12)
+                )
+                if log
+                else cp.final
             )
         pay = np.asarray(cp.payoff, dtype=np.float64)
         lim = float(np.nanmax(np.abs(pay))) if np.isfinite(pay).any() else 1.0
         fig, axes = plt.subplots(
             1, 2, figsize=(max(9.0, 3.0 + 1.2 * n), max(4.5, 2.0 + 0.5 * n))
         )
+        label = (
+            f"log10 median final {cp.metric}" if log else f"median final {cp.metric}"
+        )
         panels = (
-            (z, "viridis_r", None, "log10 median gap"),
+            (z, "viridis_r" if log else "viridis", None, label),
             (pay, "coolwarm", (-lim or -1.0, lim or 1.0), "median V − V̂*"),
         )
-        for ax, (data, cmap, limits, label) in zip(axes, panels, strict=True):
+        for ax, (data, cmap, limits, name) in zip(axes, panels, strict=True):
             vmin, vmax = limits if limits else (None, None)
             im = ax.imshow(data, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
             ax.set_xticks(range(n), cp.entrants, rotation=60, ha="right", fontsize=7)
@@ -143,40 +172,53 @@ def cross_play_heatmaps(crosses: list[Any], folder: Path) -> list[Path]:
                     ax.text(
                         j, i, f"{data[i, j]:.2g}", ha="center", va="center", fontsize=6
                     )
-            fig.colorbar(im, ax=ax, label=label)
-        fig.suptitle(f"cross-play: {cp.game}")
-        out.append(_save(plt, fig, folder / f"cross_play_{_safe(cp.game)}.png"))
+            fig.colorbar(im, ax=ax, label=name)
+        fig.suptitle(f"cross-play: {cp.game} ({cp.ruleset})")
+        name = safe_name(f"{cp.ruleset}_{cp.game}")
+        out.append(_save(plt, fig, folder / f"cross_play_{name}.png"))
     return out
 
 
-def performance_profile(
-    profile: dict[str, np.ndarray], taus: np.ndarray, folder: Path
-) -> Path:
-    """Fraction of runs with score ≤ τ, per entrant."""
+def performance_profiles(profiles: dict[str, Profile], folder: Path) -> Path:
+    """Dolan–Moré profiles of the cost to target, one panel per ruleset."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for k, (e, frac) in enumerate(profile.items()):
-        ax.step(taus, frac, where="post", color=f"C{k % 10}", label=e)
-    ax.set_xlabel("τ: log10(final gap / initial gap)")
-    ax.set_ylabel("fraction of runs with score ≤ τ")
-    ax.legend(fontsize=7, ncol=2)
+    fig, axes = plt.subplots(
+        1, len(profiles), figsize=(6.4 * len(profiles), 4.2), squeeze=False
+    )
+    for ax, (ruleset, p) in zip(axes[0], profiles.items(), strict=True):
+        for k, (e, rho) in enumerate(p.rho.items()):
+            ax.step(
+                p.taus,
+                rho,
+                where="post",
+                color=f"C{k % 10}",
+                label=f"{e} (area {p.area[e]:.2f})",
+            )
+        ax.set_xscale("log", base=2)
+        ax.set_ylim(0.0, 1.02)
+        ax.set_xlabel("τ: cost within τ × the best entrant's cost")
+        ax.set_ylabel(f"fraction of the {p.problems} problems solved")
+        ax.set_title(f"ruleset {ruleset}")
+        ax.legend(fontsize=7)
     return _save(plt, fig, folder / "performance_profile.png")
 
 
-def samples(results: Any, folder: Path) -> list[Path]:
-    """MixtureGAN samples per solver: replays seed 0 of each self-play match and renders.
+def samples(results: Results, folder: Path) -> list[Path]:
+    """Generated samples per entrant for the games that draw themselves.
 
-    Active only for games whose id is ``…/MixtureGAN-v0`` and whose env renders
-    ``render_mode="rgb_array"`` frames; otherwise nothing is written. Replaying is
-    exact because a match's seed depends only on its identity.
+    Replays seed 0 of each self-play match of the last ruleset (exact: a match's seed
+    depends only on its identity) with ``render_mode="rgb_array"``; each panel is
+    titled with the entrant, the final round and the final quality metrics. Games
+    that cannot render (no ``rgb_array``) are skipped.
     """
     cfg = results.config
+    ruleset = cfg.rulesets[-1]
     out: list[Path] = []
     for g in cfg.games:
-        if not g.id.endswith("MixtureGAN-v0"):
+        if "rgb_array" not in _render_modes(g.id):
             continue
         frames = []
-        for r in results.mode("self_play"):
+        for r in results.select("self_play", ruleset):
             if r["game"] != g.label or r["seed_index"] != 0 or r["trajectory"] is None:
                 continue
             match = Match(
@@ -187,29 +229,65 @@ def samples(results: Any, folder: Path) -> list[Path]:
                 r["discriminator"],
                 r["seed_index"],
                 r["seed"],
+                r["ruleset"],
+                r["hyperparameters"],
             )
             try:
-                env, _ = play_match(
-                    cfg, match, render_mode="rgb_array"
-                )  # it completed before
+                env, _ = play_match(cfg, match, render_mode="rgb_array")
                 frame = env.render()
             except InvalidConfigError:
                 break  # this version of the game cannot render: no sample plots
             if frame is not None:
-                frames.append((r["generator"], np.asarray(frame)))
+                m = r["metrics"]
+                quality = ", ".join(
+                    f"{k[len('final_') :]} {m[k][0]:.3g}"
+                    for k in sorted(m)
+                    if k.startswith("final_")
+                    and k[len("final_") :] in _QUALITY
+                    and isinstance(m[k], list)
+                )
+                title = f"{r['generator']}\nround {m['steps']}: {quality}"
+                frames.append((title, np.asarray(frame)))
         if not frames:
             continue
         plt = _plt()
+        from matplotlib.patches import Patch
+
         n = len(frames)
         cols = min(n, 4)
         rows = -(-n // cols)
         fig, axes = plt.subplots(
-            rows, cols, figsize=(3 * cols, 3 * rows), squeeze=False
+            rows, cols, figsize=(3.2 * cols, 3.4 * rows + 0.6), squeeze=False
         )
         for ax in axes.ravel():
             ax.axis("off")
-        for ax, (name, img) in zip(axes.ravel(), frames, strict=False):
+        for ax, (title, img) in zip(axes.ravel(), frames, strict=False):
             ax.imshow(img)
-            ax.set_title(name, fontsize=8)
-        out.append(_save(plt, fig, folder / f"samples_{_safe(g.label)}.png"))
+            ax.set_title(title, fontsize=7)
+        fig.legend(
+            handles=[
+                Patch(color="0.6", label="held-out data"),
+                Patch(color="tab:blue", label="mode centres"),
+                Patch(color="tab:red", label="generated samples"),
+            ],
+            loc="lower center",
+            ncol=3,
+            fontsize=8,
+        )
+        fig.suptitle(f"{g.label}: samples at the end of seed 0 ({ruleset})")
+        out.append(_save(plt, fig, folder / f"samples_{safe_name(g.label)}.png"))
     return out
+
+
+_QUALITY = (
+    "modes_covered",
+    "high_quality_pct",
+    "mode_kl",
+    "classes_covered",
+    "class_kl",
+    "mmd2",
+)
+
+
+def _render_modes(game_id: str) -> tuple[str, ...]:
+    return tuple(gangames.make_game(game_id).render_modes)

@@ -2,7 +2,10 @@
 
 The coordinator is the only writer of the store: it schedules every match, skips those
 already recorded (``resume=True``), hands the rest to a backend and records each result
-in its own transaction as it arrives. A tournament killed at any moment therefore
+in its own transaction as it arrives. It plays in two phases: the ``"tuned"``
+ruleset's trials first, then every evaluation match, with the hyperparameters chosen
+from the recorded trials (:mod:`~gangames.tournament.tuning`) — a pure function of the
+store, so a resumed run chooses the same. A tournament killed at any moment therefore
 resumes with nothing lost and nothing played twice, and — since a match's seed depends
 only on its identity — with the same results an uninterrupted run gives.
 """
@@ -18,8 +21,14 @@ from tqdm import tqdm
 
 from gangames.tournament.backends import make_backend
 from gangames.tournament.config import TournamentConfig, load_config, resolve_output
-from gangames.tournament.schedule import schedule
+from gangames.tournament.schedule import (
+    Match,
+    default_choices,
+    evaluation_schedule,
+    tuning_schedule,
+)
 from gangames.tournament.store import Store
+from gangames.tournament.tuning import choices, trial_summaries
 
 __all__ = ["RunSummary", "run"]
 
@@ -71,23 +80,38 @@ def run(
         config = load_config(config)
     out = Path(out_dir)
     path = resolve_output(out, config.store, "store")
-    matches = schedule(config)
+    tuning = tuning_schedule(config)
     chosen = make_backend(backend, workers, address=address, setup=setup)
     with Store(path, writer=True) as store:
         store.attach(config, resume=resume)
         done = store.done()
-        todo = [m for m in matches if m.id not in done]
         show = sys.stderr.isatty() if progress is None else progress
-        bar = tqdm(total=len(todo), disable=not show, unit="match", desc=config.name)
         digest = config.hash()
+        played = skipped = scheduled = 0
 
-        def record(rec: dict[str, Any]) -> None:
-            store.write(rec, digest)
-            bar.update(1)
-            bar.set_postfix_str(rec["status"], refresh=False)
+        def phase(matches: list[Match], desc: str) -> None:
+            nonlocal played, skipped, scheduled
+            todo = [m for m in matches if m.id not in done]
+            scheduled += len(matches)
+            played += len(todo)
+            skipped += len(matches) - len(todo)
+            bar = tqdm(total=len(todo), disable=not show, unit="match", desc=desc)
 
-        try:
-            chosen.run(config, todo, record)
-        finally:
-            bar.close()
-        return RunSummary(path, len(matches), len(todo), len(done), store.counts())
+            def record(rec: dict[str, Any]) -> None:
+                store.write(rec, digest)
+                bar.update(1)
+                bar.set_postfix_str(rec["status"], refresh=False)
+
+            try:
+                chosen.run(config, todo, record)
+            finally:
+                bar.close()
+
+        # phase 1: the tuned ruleset's trials; phase 2: evaluation with the choices
+        phase(tuning, f"{config.name}: tuning")
+        picks = {
+            **default_choices(config),
+            **choices(config, trial_summaries(config, store.records())),
+        }
+        phase(evaluation_schedule(config, picks), config.name)
+        return RunSummary(path, scheduled, played, skipped, store.counts())

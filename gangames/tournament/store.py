@@ -1,7 +1,7 @@
 """The results store: one SQLite file in the output folder, a row per match.
 
 Schema (``matches``): the match's identity (id, mode, game, generator, discriminator,
-seed index, seed), the config hash, status, attempts, a short traceback, the scores
+seed index, seed, ruleset, hyperparameters as JSON), the config hash, status, attempts, a short traceback, the scores
 (JSON), the trajectory (gap against oracle calls, zlib-compressed float32 — see
 :func:`~gangames.tournament.match.encode_trajectory`), the package versions, the device
 and the wall time. ``meta`` holds the config (canonical JSON) and its hash.
@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover - Windows: no writer lock
 
 __all__ = ["SCHEMA_VERSION", "ResumeError", "Store", "StoreLockedError"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _COLUMNS = (
     "match_id",
@@ -52,6 +52,8 @@ _COLUMNS = (
     "discriminator",
     "seed_index",
     "seed",
+    "ruleset",
+    "hyperparameters",
     "status",
     "attempts",
     "error",
@@ -110,7 +112,8 @@ class Store:
                     match_id TEXT PRIMARY KEY, config_hash TEXT NOT NULL,
                     mode TEXT NOT NULL, game TEXT NOT NULL, generator TEXT NOT NULL,
                     discriminator TEXT NOT NULL, seed_index INTEGER NOT NULL,
-                    seed INTEGER NOT NULL, status TEXT NOT NULL,
+                    seed INTEGER NOT NULL, ruleset TEXT NOT NULL,
+                    hyperparameters TEXT NOT NULL, status TEXT NOT NULL,
                     attempts INTEGER NOT NULL, error TEXT NOT NULL,
                     metrics TEXT NOT NULL, trajectory BLOB, versions TEXT NOT NULL,
                     device TEXT NOT NULL, wall_s REAL NOT NULL)"""
@@ -129,8 +132,15 @@ class Store:
 
     # ---- config ------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
-        """The ``meta`` table as a dict."""
-        return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        """The ``meta`` table as a dict (refused if another schema version wrote it)."""
+        meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        version = meta.get("schema_version", str(SCHEMA_VERSION))
+        if version != str(SCHEMA_VERSION):
+            raise InvalidConfigError(
+                f"{self.path} was written with store schema {version} (this gangames "
+                f"writes schema {SCHEMA_VERSION}); use a new output folder"
+            )
+        return meta
 
     def attach(self, config: TournamentConfig, *, resume: bool) -> None:
         """Bind the store to ``config``: a new store records it; an old one must match.
@@ -187,6 +197,8 @@ class Store:
             record["discriminator"],
             int(record["seed_index"]),
             int(record["seed"]),
+            record.get("ruleset", "defaults"),
+            record.get("hyperparameters", "{}"),
             record["status"],
             int(record.get("attempts", 1)),
             record.get("error", ""),

@@ -111,7 +111,8 @@ def test_main_config_validates_once_the_real_agents_are_registered():
     if missing:
         pytest.skip(f"agents not registered on this branch yet: {sorted(missing)}")
     cfg = load_config(path)
-    assert cfg.modes == ("self_play", "cross_play") and cfg.budget > 0
+    assert cfg.rulesets == ("tuned",) and cfg.trials >= 1
+    assert all(g.preset is not None and g.preset.budget > 0 for g in cfg.games)
 
 
 def test_default_labels_of_several_hyperparameters_and_paths_round_trip():

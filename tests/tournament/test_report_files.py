@@ -27,7 +27,7 @@ def test_labels_that_sanitise_alike_get_distinct_files(two_labels):
     assert len(names) == len(set(names))
     crosses = sorted(n for n in names if n.startswith("cross_play_"))
     assert len(crosses) == 4  # a CSV and a PNG per game
-    assert "cross_play_a_b.csv" in crosses  # a safe label is kept as it is
+    assert "cross_play_defaults_a_b.csv" in crosses  # a safe label is kept as it is
     assert all(p.exists() for p in report.files)
 
 
@@ -40,7 +40,7 @@ def test_a_report_that_fails_part_way_leaves_the_old_one(two_labels, monkeypatch
     def fail(*args, **kwargs):
         raise KeyboardInterrupt("killed while plotting")
 
-    monkeypatch.setattr(plots, "gap_curves", fail)
+    monkeypatch.setattr(plots, "metric_curves", fail)
     with pytest.raises(KeyboardInterrupt):
         write_report(two_labels, plots=True)
     folder = old.files[0].parent

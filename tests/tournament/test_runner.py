@@ -36,11 +36,11 @@ def test_sequential_run_records_every_match_at_the_budget(tmp_path):
         assert 20.0 <= spent <= 22.0, mid
         calls, curve = decode_trajectory(blob)
         assert calls[-1] == spent and curve.shape == (len(calls), 2)
-        assert np.allclose(curve[-1], metrics["final_gap"], rtol=1e-6)
-        assert np.allclose(curve[0], metrics["initial_gap"], rtol=1e-6)
+        assert np.allclose(curve[-1], metrics["final_metric"], rtol=1e-6)
+        assert np.allclose(curve[0], metrics["initial_metric"], rtol=1e-6)
     # extragradient spends 2 grads a seat per round: half the rounds of GDA
-    ex = recs["self_play/DiracGAN-v0/textra[lr=0.1]/textra[lr=0.1]/0"][1]
-    gd = recs["self_play/DiracGAN-v0/tgda[lr=0.05]/tgda[lr=0.05]/0"][1]
+    ex = recs["defaults/self_play/DiracGAN-v0/textra[lr=0.1]/textra[lr=0.1]/0"][1]
+    gd = recs["defaults/self_play/DiracGAN-v0/tgda[lr=0.05]/tgda[lr=0.05]/0"][1]
     assert ex["steps"] < gd["steps"]
     with Store(tmp_path / "results.sqlite") as s:
         r = next(s.records())
@@ -114,5 +114,6 @@ def test_main_config_runs_with_the_real_agents_at_a_small_budget(tmp_path):
             raise
         pytest.skip(f"real agents not registered yet: {err}")
     summary = run(cfg, tmp_path, workers=2, progress=False)
-    assert summary.played == len(schedule(cfg))
+    evaluations = len(cfg.games) * len(cfg.entrants) * cfg.seeds
+    assert summary.played == summary.scheduled == len(schedule(cfg)) + evaluations
     assert summary.statuses.get("agent_error", 0) == 0, summary.statuses

@@ -15,7 +15,8 @@ def test_tiny_schedule_is_complete_and_deterministic():
     )
     first = matches[0]
     assert (
-        first.id == "self_play/Bilinear-v0[dimension=2]/tgda[lr=0.05]/tgda[lr=0.05]/0"
+        first.id
+        == "defaults/self_play/Bilinear-v0[dimension=2]/tgda[lr=0.05]/tgda[lr=0.05]/0"
     )
     cross = [m for m in matches if m.mode == "cross_play"]
     assert {(m.generator, m.discriminator) for m in cross} == {
