@@ -18,8 +18,8 @@ carry it, and
   reaching a target;
 * ``initial_metric`` / ``final_metric`` — the headline metric at the start and at the
   end, and ``best_metric`` its best value over the match;
-* ``progress`` — how far toward the target the run got, in ``[0, 1]`` (1 = reached):
-  for a metric to lower, ``log(initial/final) / log(initial/target)``; for one to raise,
+* ``progress`` — how far toward the target the run got, in ``[0, 1]`` (1 = reached at
+  some round); otherwise, at the end: for a metric to lower, ``log(initial/final) / log(initial/target)``; for one to raise,
   the smallest ratio value/threshold over the target's conditions; 0 if diverged;
 * ``auc`` — the mean of the headline metric over the budget (area under the
   metric-vs-oracle-calls curve, trapezoid rule, divided by the calls);
@@ -399,7 +399,11 @@ def score(
         "best_metric": _floats(best),
         "cost_to_target": _floats(cost),
         "progress": _floats(
-            np.where(diverged, 0.0, progress(target, curve[0], measured[-1]))
+            np.where(
+                np.isfinite(cost),
+                1.0,
+                np.where(diverged, 0.0, progress(target, curve[0], measured[-1])),
+            )
         ),
         "auc": _floats(auc),
         "diverged": [bool(x) for x in diverged],
