@@ -1,4 +1,4 @@
-"""Every built-in agent, registered in one place (ALGORITHMS.md §1–6) with its search space.
+"""Every built-in agent, registered in one place (docs/algorithms.md §1–6) with its search space.
 
 Ids are lowercase method names; each factory's docstring gives its equations, oracle
 cost per step and references. A change that alters a rule's results is a new id.
@@ -30,7 +30,7 @@ STEP = LogUniform(1e-3, 1.0)
 TWO_STEPS = SearchSpace({"lr": STEP, "lr_discriminator": STEP})
 """Both seats' steps (two-timescale: the critic's may differ from the generator's)."""
 
-# Classical baselines (ALGORITHMS.md §1) and conjugate gradient (§6)
+# Classical baselines (docs/algorithms.md §1) and conjugate gradient (§6)
 
 register("gda", _gda.gda, TWO_STEPS)
 register(

@@ -1,4 +1,4 @@
-"""Conjugate-gradient GAN optimiser (Naganuma & Iiduka, AISTATS 2023; ALGORITHMS.md §6).
+"""Conjugate-gradient GAN optimiser (Naganuma & Iiduka, AISTATS 2023; docs/algorithms.md §6).
 
 Each seat runs nonlinear conjugate gradient on its own loss, independently of the other
 (the textbook recursion; the paper's public toy code departs from it, see §6)::
@@ -38,7 +38,9 @@ distance 1.43 and Dai–Yuan blows up to 9.9e4; at ``a = 0.05`` every rule but D
 converges, and Dai–Yuan had not at ``a = 0.02`` either. On bilinear games (T1, pure
 rotation) a positive β is momentum against rotation and the iterates diverge.
 
-Example (1000 rounds at a = 0.1 on that game):
+The same game for 1000 rounds at a = 0.1, as a check:
+
+Example:
     >>> import agents, gangames
     >>> env = gangames.make("gangames/Quadratic-v0", mu=0.3, max_steps=1000)
     >>> final = {
@@ -92,7 +94,7 @@ BETA_RULES = (
     "hs_dy",
     "fr_prp",
 )
-"""The β rules of Naganuma & Iiduka (2023), Table 2 (ALGORITHMS.md §6)."""
+"""The β rules of Naganuma & Iiduka (2023), Table 2 (docs/algorithms.md §6)."""
 
 SCHEDULES = ("constant", "inverse_sqrt", "two_timescale")
 """Step-size rules of the paper's Table 1: ``a``, ``a/√(n+1)``, ``a·(n+1)^(−e)``."""
@@ -154,7 +156,7 @@ def conjugate_beta(
 
 
 class ConjugateState(NamedTuple):
-    """Memory of the recursion (2 vectors per seat, ALGORITHMS.md §10)."""
+    """Memory of the recursion (2 vectors per seat, docs/algorithms.md §10)."""
 
     gradient: torch.Tensor  # (B, d) g_{n−1}
     direction: torch.Tensor  # (B, d) d_{n−1}
@@ -175,7 +177,7 @@ def conjugate_direction(
 
     Args:
         beta: one of :data:`BETA_RULES`.
-        bounds: ``(lo, hi)`` clip of β (ALGORITHMS.md §6 recommends ``[0, 1/2]``; the
+        bounds: ``(lo, hi)`` clip of β (docs/algorithms.md §6 recommends ``[0, 1/2]``; the
             paper's code uses ``(−∞, 1/2]`` for the single rules).
         coefficient: c ≥ 0, the paper's ``beta_momentum_coeff``.
         per_layer: β per parameter tensor of the seat's layout (else one β per
@@ -246,7 +248,7 @@ def conjugate_gradient(
     Args:
         lr: base step size a of both seats.
         beta: β rule, one of :data:`BETA_RULES`.
-        beta_bounds: ``(lo, hi)`` clip of β; default ``[0, 1/2]`` (ALGORITHMS.md §6: the
+        beta_bounds: ``(lo, hi)`` clip of β; default ``[0, 1/2]`` (docs/algorithms.md §6: the
             paper's code caps at 1/2; the floor at 0 keeps DY/HS/HZ from blowing up).
         coefficient: c ≥ 0 (the paper sweeps {0.5, 0.75, 1.0}).
         schedule: one of :data:`SCHEDULES`.

@@ -34,8 +34,8 @@ its change since the last step, ``log ‖∇‖`` and its change, ``log ‖∇_o
 ``sign(x)·log(1 + |x|)``. Every feature is clipped to ``[−clip, clip]`` (NaN becomes 0,
 ±∞ the bounds), so the observation box is finite.
 
-The reward is not observed: a deployed policy plays as an :class:`~agents.UpdateRule`
-that sees only its seat's :class:`~agents.Observation`, and the gap needs the game's
+The reward is not observed: a deployed policy plays as an :class:`~gangames.rules.UpdateRule`
+that sees only its seat's :class:`~gangames.rules.Observation`, and the gap needs the game's
 closed-form best responses, which only metrics use. Features are computed from that
 observation alone, so the same code (:class:`Controller`) drives the view and the
 deployed rule (:mod:`agents.learned`), batched over instances.
@@ -238,7 +238,7 @@ class Controller:
     """Features and action decoding of one control mode, batched over ``(B, ·)``.
 
     Used by :class:`GameView` (B = 1) and by deployed policies (any B): the
-    observation is computed from the seat's :class:`~agents.Observation` and the
+    observation is computed from the seat's :class:`~gangames.rules.Observation` and the
     controller's state only; the action becomes an update through the base rules.
 
     Args:

@@ -1,4 +1,4 @@
-"""Extragradient and optimistic gradient descent–ascent (ALGORITHMS.md §1).
+"""Extragradient and optimistic gradient descent–ascent (docs/algorithms.md §1).
 
 Both fix the rotation that makes gradient descent–ascent diverge on bilinear games by
 looking one step ahead: extragradient queries the field at an extrapolated point,
@@ -8,7 +8,7 @@ vector field ``F(z) = (∇_θV, −∇_φV)`` and step η::
     extragradient:   z̃ = Π(z − ηF(z)),   z⁺ = Π(z − ηF(z̃))
     optimistic GDA:  z⁺ = Π(z − 2ηF(z) + ηF(z⁻))
 
-Known answers (ALGORITHMS.md §8 T1): on ``V = θᵀAφ`` extragradient contracts the
+Known answers (docs/algorithms.md §8 T1): on ``V = θᵀAφ`` extragradient contracts the
 distance to the equilibrium by ``√(1 − η²σ² + η⁴σ⁴) < 1`` per round for each singular
 value σ of A (ησ < 1), optimistic GDA converges linearly as well.
 """

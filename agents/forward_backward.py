@@ -1,4 +1,4 @@
-"""Forward–backward methods for monotone games: SRFB and Tseng's FBF (ALGORITHMS.md §5).
+"""Forward–backward methods for monotone games: SRFB and Tseng's FBF (docs/algorithms.md §5).
 
 A GAN seen as a stochastic Nash equilibrium problem is the variational inequality
 ``VI(F, Ω)``: find ``z* ∈ Ω`` with ``⟨F(z*), z − z*⟩ ≥ 0`` for all ``z ∈ Ω``, where
@@ -76,7 +76,7 @@ def sample_schedule(
     ``S_k = samples`` (constant) if ``growth`` is ``None``; otherwise the growing
     schedule ``S_k = ⌈c (k + k₀)^{1+a}⌉`` with ``c = samples``, ``a = growth > 0``,
     ``k₀ = offset``, for which ``Σ_k 1/S_k < ∞`` (the condition of Franci & Grammatico's
-    convergence to an exact solution; ALGORITHMS.md §5).
+    convergence to an exact solution; docs/algorithms.md §5).
     """
     samples = _count("samples", samples)
     offset = _count("offset", offset)
@@ -160,7 +160,7 @@ def srfb(
     growth: float | None = None,
     offset: int = 1,
 ) -> Solver:
-    """Stochastic relaxed forward–backward (Franci & Grammatico; ALGORITHMS.md §5).
+    """Stochastic relaxed forward–backward (Franci & Grammatico; docs/algorithms.md §5).
 
     With relaxation δ, step λ and the joint point ``z = (θ, φ)``::
 
@@ -190,7 +190,7 @@ def srfb(
         offset: k₀ ≥ 1 of the growing schedule.
 
     Oracle cost per step: ``S_k − 1`` gradients per seat beyond the observed one
-    (2·S_k per round, ALGORITHMS.md §10); projections are free.
+    (2·S_k per round, docs/algorithms.md §10); projections are free.
 
     Example:
         >>> import agents, gangames
@@ -245,7 +245,7 @@ def fbf_rule(
 def fbf(
     lr: Hyperparameter = 0.1, projection: str | None = None, radius: float = 1.0
 ) -> Solver:
-    """Tseng's forward–backward–forward splitting (ALGORITHMS.md §5, "related variant").
+    """Tseng's forward–backward–forward splitting (docs/algorithms.md §5, "related variant").
 
     ::
 

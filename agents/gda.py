@@ -1,6 +1,6 @@
 """Gradient descent–ascent: simultaneous, two-timescale, alternating, and with Adam.
 
-The classical baselines of ALGORITHMS.md §1. Each seat minimises its own loss (the
+The classical baselines of docs/algorithms.md §1. Each seat minimises its own loss (the
 generator ``V``, the discriminator ``−V``), so descent on the own-loss gradient ``g`` is
 ascent on ``V`` for the discriminator and one rule sits in either seat:
 
@@ -16,7 +16,7 @@ solver                 update (per seat, step η_seat)                          
 Two-timescale GDA (Heusel et al., 2017) is ``gda`` with ``lr_discriminator ≫
 lr_generator``. The environment applies ``x ← Π(x + Δ)``, so a rule returns the step Δ.
 
-Known answers (ALGORITHMS.md §8): on the bilinear game with singular value σ simultaneous
+Known answers (docs/algorithms.md §8): on the bilinear game with singular value σ simultaneous
 GDA multiplies the distance to the equilibrium by ``√(1 + η²σ²)`` per round (geometric
 divergence), alternating GDA has an update matrix of determinant 1 and cycles (bounded,
 no convergence) for ``ησ < 2``; on Dirac-GAN GDA spirals out and alternating GDA
@@ -126,7 +126,7 @@ def alternating_gda(
         φ_0 = φ,  φ_{k+1} = Π_Φ(φ_k + η_φ ∇_φV(θ⁺, φ_k)),  φ⁺ = φ_{n_critic}
 
     and with ``first="discriminator"`` the critic's steps come before the generator's
-    (ALGORITHMS.md §1; the WGAN schedule is ``n_critic = 5``, discriminator first).
+    (docs/algorithms.md §1; the WGAN schedule is ``n_critic = 5``, discriminator first).
 
     Args:
         lr: step size η of both seats.

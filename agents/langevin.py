@@ -1,4 +1,4 @@
-"""Mixed strategies: particle Langevin descent–ascent and Mirror-GAN (ALGORITHMS.md §4).
+"""Mixed strategies: particle Langevin descent–ascent and Mirror-GAN (docs/algorithms.md §4).
 
 Two ways to chase a *mixed* equilibrium — the one a GAN has when no pure equilibrium
 exists (Hsieh, Liu & Cevher, 2019):
@@ -11,7 +11,7 @@ exists (Hsieh, Liu & Cevher, 2019):
   parameter vector (the mean of its measure) and moves it towards the running average
   of a short SGLD chain against the opponent's current mean (§4.3). It plays pure
   strategies and therefore cannot reach a small gap in games with no pure equilibrium
-  (ALGORITHMS.md T5: the pure Nash gap stays ≥ 3/8).
+  (docs/algorithms.md T5: the pure Nash gap stays ≥ 3/8).
 
 Example:
     >>> import agents, gangames
@@ -77,7 +77,7 @@ def langevin(
     drift. The stationary law is the equilibrium of the entropy-regularised game
     ``V + τ KL(ν‖prior) − τ KL(μ‖prior)``, whose Nikaidô–Isoda gap shrinks as τ → 0
     (plus a Monte-Carlo error ~ 1/√K). ``temperature = 0`` is noise-free particle GDA,
-    which collapses each cloud in games such as CirclePursuit (ALGORITHMS.md T6).
+    which collapses each cloud in games such as CirclePursuit (docs/algorithms.md T6).
     The noise comes from the rule's keyed stream, so a batch equals single runs.
 
     Built as ``chain(scale_by_particles(), add_decayed_weights(τ/σ₀²), scale(−η),
@@ -91,7 +91,7 @@ def langevin(
             (no weight decay).
 
     Oracle cost per step: nothing beyond the observed gradient (one gradient of the
-    lift per seat; ALGORITHMS.md §10 counts it as K pooled passes in a GAN).
+    lift per seat; docs/algorithms.md §10 counts it as K pooled passes in a GAN).
 
     Example:
         >>> import agents, gangames
@@ -187,7 +187,7 @@ def mirror_gan(
 
     Oracle cost per step: ``chain_length − 1`` gradients per seat beyond the observed
     one (the chain's first gradient is the observation), i.e. 2K per round in all, as
-    in ALGORITHMS.md §10.
+    in docs/algorithms.md §10.
 
     Example:
         >>> import agents, gangames
@@ -199,7 +199,7 @@ def mirror_gan(
     References:
         Y.-P. Hsieh, C. Liu, V. Cevher. "Finding Mixed Nash Equilibria of Generative
         Adversarial Networks." ICML 2019 (Algorithm "Mirror-GAN"; defaults here are
-        ours, ALGORITHMS.md §4.3 [recalled]).
+        ours, docs/algorithms.md §4.3 [recalled]).
     """
     rule = mirror_gan_rule(lr, noise, chain_length, beta)
     return Solver(rule, rule, "mirror_gan")

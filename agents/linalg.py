@@ -12,7 +12,7 @@ systems of a batch in lockstep:
   positive semi-definite whatever the signs of ``A``'s eigenvalues, and ``w → A⁻¹b`` as
   ``δ → 0`` when ``A`` is invertible.
 * :func:`neumann_solve` — truncated Neumann series ``α Σ_k (I − αA)^k b`` for
-  ``A ≻ 0``, ``α < 2/λ_max(A)`` (ALGORITHMS.md §3.1, the cheap alternative).
+  ``A ≻ 0``, ``α < 2/λ_max(A)`` (docs/algorithms.md §3.1, the cheap alternative).
 
 Every solver runs a **fixed** number of iterations (no early exit: an exit test would
 need ``bool(tensor)``, a host synchronisation, and would let one instance of the batch
@@ -204,7 +204,7 @@ def neumann_solve(
     ``M⁻¹ = α Σ_{k≥0} (I − αM)^k`` for ``M = A + δI ≻ 0`` and ``0 < α < 2/λ_max(M)``;
     the sum is truncated after ``iterations + 1`` terms, evaluated by the recursion
     ``t₀ = b``, ``t_{k+1} = t_k − α M t_k``, result ``α Σ_k t_k``. The error contracts
-    like ``max_i |1 − α m_i|^{iterations+1}`` (ALGORITHMS.md §3.1, Neumann alternative).
+    like ``max_i |1 − α m_i|^{iterations+1}`` (docs/algorithms.md §3.1, Neumann alternative).
 
     Args:
         matvec: ``v ↦ A v`` on ``(B, d)`` tensors.

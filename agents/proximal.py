@@ -1,7 +1,7 @@
 """Proximal training (Farnia & Ozdaglar 2020): the critic solves a proximal inner problem.
 
 The proximal objective penalises the discriminator's deviation from an anchor φ
-(ALGORITHMS.md §2.1, λ/2 convention)::
+(docs/algorithms.md §2.1, λ/2 convention)::
 
     V_prox^λ(θ, φ) = max_φ̃ [ V(θ, φ̃) − (λ/2)‖φ̃ − φ‖² ]
 
@@ -20,7 +20,7 @@ first**:
 
 Convergence of this training does not certify a proximal equilibrium: on T4 with λ = 1
 and fast anchors it converges to ``(0, 0)``, which is λ-proximal only for λ ≤ 2/3
-(ALGORITHMS.md §2.2 warning, §8 T4); report the proximal gap
+(docs/algorithms.md §2.2 warning, §8 T4); report the proximal gap
 (``infos["proximal_gap"]``, env option ``prox_lambda``).
 """
 
@@ -71,7 +71,7 @@ def proximal_critic(
     Args:
         prox_lambda: λ > 0.
         inner_steps: K_in ≥ 1.
-        inner_lr: α (ALGORITHMS.md §2.2: ``α ≤ 1/(L_φ + λ)``).
+        inner_lr: α (docs/algorithms.md §2.2: ``α ≤ 1/(L_φ + λ)``).
         anchor_rate: r = η_φλ ∈ (0, 1]; 1 moves the anchor to the inner solution.
 
     Oracle cost per step: ``K_in − 1`` gradients.
@@ -187,7 +187,7 @@ def proximal(
 ) -> Solver:
     """Proximal training (Farnia & Ozdaglar 2020), critic first in the sequential env.
 
-    One round (ALGORITHMS.md §2.2, penalty ``(λ/2)‖φ̃ − φ‖²``)::
+    One round (docs/algorithms.md §2.2, penalty ``(λ/2)‖φ̃ − φ‖²``)::
 
         φ̃⁰ = φ_t;  φ̃^{k+1} = φ̃^k + α[∇_φV(θ_t, φ̃^k) − λ(φ̃^k − φ_t)],  k < K_in
         φ_{t+1} = φ_t + r (φ̃^{K_in} − φ_t)                   (r = η_φλ = anchor_rate)
@@ -200,7 +200,7 @@ def proximal(
     Args:
         prox_lambda: λ > 0 (λ → ∞ recovers Nash, λ → 0 minimax; Danskin is exact when
             λ exceeds the critic's weak-concavity modulus). Paper values not
-            retrieved; sweep {0.1, 1, 10} (ALGORITHMS.md §2.2 [ours]).
+            retrieved; sweep {0.1, 1, 10} (docs/algorithms.md §2.2 [ours]).
         inner_steps: K_in (5–20).
         inner_lr: α ≤ 1/(L_φ + λ).
         lr_generator: η_θ.
@@ -209,7 +209,7 @@ def proximal(
 
     Oracle cost per round: critic ``K_in − 1`` beyond its observed gradient (K_in in
     all), generator 0 (``anchor_rate = 1``; 1 otherwise after the first round) beyond
-    its observed gradient — ``K_in + 1`` gradients per round as in ALGORITHMS.md §10.
+    its observed gradient — ``K_in + 1`` gradients per round as in docs/algorithms.md §10.
 
     Example:
         >>> import agents, gangames

@@ -123,7 +123,7 @@ def search_space(name: str) -> SearchSpace:
 
     Example:
         >>> import agents
-        >>> agents.search_space("extragradient").per_instance
+        >>> agents.search_space("gda").per_instance
         ('lr', 'lr_discriminator')
     """
     factory(name)  # an unknown id fails here, with its hint

@@ -1,6 +1,6 @@
 """The sequential / Stackelberg family: implicit leader gradients, Follow-the-Ridge, unrolling.
 
-Three ways to let one seat anticipate the other's response (ALGORITHMS.md §3), all
+Three ways to let one seat anticipate the other's response (docs/algorithms.md §3), all
 played in the simultaneous env and all targeting local minimax / differential
 Stackelberg points rather than local Nash points (§3.4):
 
@@ -19,7 +19,7 @@ games are zero-sum (the generator's loss is ``V``, the discriminator's ``−V``)
 ``−obs.opponent_gradient`` (free: it comes with the observed pass). Hessian blocks come
 from :meth:`gangames.oracle.SeatOracle.hvp` (``∇_rows(∇_cols L · v)``, 2 grads each).
 
-On T4 (``V = −3x² − y² + 4xy``, no Nash equilibrium, ALGORITHMS.md §8) simultaneous GDA
+On T4 (``V = −3x² − y² + 4xy``, no Nash equilibrium, docs/algorithms.md §8) simultaneous GDA
 diverges for every step size (double eigenvalue +2) while all three converge to the
 minimax point ``(0, 0)``.
 """
@@ -83,7 +83,7 @@ def stackelberg_leader(
 ) -> UpdateRule:
     """The Stackelberg leader's rule: descent along the implicit total derivative.
 
-    Update (Fiez, Chasnov & Ratliff 2020, eq. for the leader; ALGORITHMS.md §3.1)::
+    Update (Fiez, Chasnov & Ratliff 2020, eq. for the leader; docs/algorithms.md §3.1)::
 
         w  = (∇²_{yy} f₂ + λ_reg I)⁻¹ ∇_y f₁          (CG, warm-started at the last w)
         x⁺ = x − η [ ∇_x f₁ − (∇²_{yx} f₂)ᵀ w ]
@@ -155,7 +155,7 @@ def stackelberg(
 ) -> Solver:
     """Stackelberg gradient dynamics: an implicit-gradient leader, a gradient follower.
 
-    Update (Fiez, Chasnov & Ratliff 2020; ALGORITHMS.md §3.1), leader ``x``, follower
+    Update (Fiez, Chasnov & Ratliff 2020; docs/algorithms.md §3.1), leader ``x``, follower
     ``y``, both minimising their own losses ``f₁``, ``f₂``::
 
         x⁺ = x − η_x [ ∇_x f₁ − (∇²_{yx} f₂)ᵀ (∇²_{yy} f₂ + λ_reg I)⁻¹ ∇_y f₁ ]
@@ -173,7 +173,7 @@ def stackelberg(
             ``"discriminator"`` (maximin).
 
     Oracle cost per step: follower 0 extra; leader ``2·(cg_iterations + 1 +
-    warm_start)`` gradient-equivalents (default 14: 7 HVPs), cf. ALGORITHMS.md §10.
+    warm_start)`` gradient-equivalents (default 14: 7 HVPs), cf. docs/algorithms.md §10.
 
     Example:
         >>> import agents, gangames
@@ -267,7 +267,7 @@ def follow_the_ridge(
 ) -> Solver:
     """Follow-the-Ridge: gradient descent for the generator, ridge-following critic.
 
-    Update (Wang, Zhang & Ba 2020; ALGORITHMS.md §3.2) for ``min_x max_y f``::
+    Update (Wang, Zhang & Ba 2020; docs/algorithms.md §3.2) for ``min_x max_y f``::
 
         x⁺ = x − η_x ∇_x f
         y⁺ = y + η_y ∇_y f + η_x H_yy⁻¹ H_yx ∇_x f
@@ -421,7 +421,7 @@ def unrolled(
 ) -> Solver:
     """Unrolled GAN: the generator descends through K simulated critic steps.
 
-    Update (Metz et al. 2017; ALGORITHMS.md §3.3)::
+    Update (Metz et al. 2017; docs/algorithms.md §3.3)::
 
         φ^{k+1} = φ^k + η_u ∇_φV(θ, φ^k),  φ⁰ = φ,  k < K
         θ⁺ = θ − η d V(θ, φ^K(θ, φ))/dθ
@@ -438,7 +438,7 @@ def unrolled(
 
     Oracle cost per step: critic 0 extra; generator ``3K + 1``
     gradient-equivalents with second order (default 16: K − 1 + 2 grads, K HVPs),
-    ``K`` first order. ALGORITHMS.md §10's "≈ 2K + 2 grads" counts an HVP as one
+    ``K`` first order. docs/algorithms.md §10's "≈ 2K + 2 grads" counts an HVP as one
     gradient; here an HVP is charged 2.
 
     Example:

@@ -256,8 +256,8 @@ def positive_number(
     """
     low = "≥ 0" if allow_zero else "> 0"
     if below is not None or at_most is not None:
-        high = f"{below})" if below is not None else f"{at_most}]"
-        low = f"in [0, {high}" if allow_zero else f"in (0, {high}"
+        bound = f"{below})" if below is not None else f"{at_most}]"
+        low = f"in [0, {bound}" if allow_zero else f"in (0, {bound}"
     want = f"a finite number {low}"
 
     def ok(v: float | torch.Tensor) -> bool | torch.Tensor:
@@ -347,7 +347,7 @@ def scale_by_optimism() -> Transform:
     return Transform(init, update)
 
 
-# ---- Projections, weight decay and particle scaling (ALGORITHMS.md §4.4, §5) ------
+# ---- Projections, weight decay and particle scaling (docs/algorithms.md §4.4, §5) ------
 
 Projection = Callable[[torch.Tensor], torch.Tensor]
 """A Euclidean projection of ``(B, d)`` points, row by row (a backward step)."""
@@ -410,6 +410,7 @@ def project_l1_ball(radius: float) -> Projection:
 
 def projection(kind: str | None, radius: float = 1.0) -> Projection | None:
     """The projection named ``kind``: ``None``, ``"box"``, ``"ball"`` or ``"l1"``."""
+    checks.positive("radius", radius)  # checked even when unused: a typo is a typo
     makers = {"box": project_box, "ball": project_ball, "l1": project_l1_ball}
     if kind is None:
         return None
@@ -426,7 +427,7 @@ def project(fn: Projection | None = None) -> Transform:
     ``Π = Π_game ∘ fn``: the rule's own projection ``fn`` (if any) followed by the
     seat's feasible set (``oracle.project``, free), so the result is always feasible
     for the game. The composition is the projection onto the intersection when one set
-    contains the other or both are boxes (the cases in ALGORITHMS.md §5).
+    contains the other or both are boxes (the cases in docs/algorithms.md §5).
     """
 
     def update(updates, state, obs, oracle):
@@ -461,7 +462,7 @@ def scale_by_particles() -> Transform:
 
     In the lift ``V(ν, μ) = (1/K²) Σ_{i,j} V(θ_i, φ_j)`` the gradient with respect to
     particle ``θ_i`` is ``(1/K²) Σ_j ∇_θV(θ_i, φ_j)``; times K it is the particle's
-    mean-field drift ``(1/K) Σ_j ∇_θV(θ_i, φ_j)`` (ALGORITHMS.md §4.4), so the step
+    mean-field drift ``(1/K) Σ_j ∇_θV(θ_i, φ_j)`` (docs/algorithms.md §4.4), so the step
     size means the same thing whatever K is.
     """
 

@@ -1,4 +1,4 @@
-"""Classical min-max baselines on the two games that separate them (ALGORITHMS.md §8).
+"""Classical min-max baselines on the two games that separate them (docs/algorithms.md §8).
 
 Plays simultaneous GDA, alternating GDA, extragradient, optimistic GDA and Adam, each
 through ``agents.make`` and ``agents.play``, on

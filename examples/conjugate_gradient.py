@@ -1,10 +1,10 @@
 """Conjugate-gradient GAN training (Naganuma & Iiduka, AISTATS 2023) against GDA.
 
 Plays the seven β rules of ``agents.make("conjugate_gradient", beta=...)`` (β per
-parameter tensor, clipped to [0, 1/2]; ALGORITHMS.md §6) and simultaneous GDA with the
+parameter tensor, clipped to [0, 1/2]; docs/algorithms.md §6) and simultaneous GDA with the
 same step size on
 
-* Quadratic-v0 (strongly convex–strongly concave, ALGORITHMS.md §8 T2): every rule
+* Quadratic-v0 (strongly convex–strongly concave, docs/algorithms.md §8 T2): every rule
   converges, like GDA;
 * Bilinear-v0 (``V = θᵀAφ``, T1): conjugate directions do nothing against the rotation —
   a positive β acts as heavy-ball momentum and the iterates spiral out, some rules

@@ -1,4 +1,4 @@
-"""Forward–backward methods on the box-constrained bilinear game (ALGORITHMS.md §5, T1).
+"""Forward–backward methods on the box-constrained bilinear game (docs/algorithms.md §5, T1).
 
 ``V = θᵀAφ`` with θ, φ ∈ [−1, 1]^d (``box=1.0``); the unique equilibrium is 0. The
 environment projects every update onto the box, so plain gradient play *is* projected

@@ -1,6 +1,6 @@
-"""Mixed strategies: particle Langevin against gradient descent–ascent (ALGORITHMS.md §4).
+"""Mixed strategies: particle Langevin against gradient descent–ascent (docs/algorithms.md §4).
 
-Two games with no pure equilibrium but a known mixed one (ALGORITHMS.md §8):
+Two games with no pure equilibrium but a known mixed one (docs/algorithms.md §8):
 
 * NonRealizableGAN-v0 (T5): a point-mass generator against a quadratic critic. Every
   pure pair has Nash gap ≥ 3/8, so pure GDA (and Mirror-GAN, which keeps one mean

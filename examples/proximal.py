@@ -1,6 +1,6 @@
 """Proximal training vs GDA on two games without a pure Nash equilibrium.
 
-Proximal training (Farnia & Ozdaglar 2020; ALGORITHMS.md §2.2) lets the critic solve
+Proximal training (Farnia & Ozdaglar 2020; docs/algorithms.md §2.2) lets the critic solve
 ``max_φ̃ V(θ, φ̃) − (λ/2)‖φ̃ − φ‖²`` from its anchor φ in K_in ascent steps, moves the
 anchor, and steps the generator along ``∇_θV`` at the inner solution (Danskin). It is
 played in the sequential env with the discriminator first. Expected (§8):

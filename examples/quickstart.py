@@ -2,7 +2,7 @@
 
 Each seat's observation carries the gradient of its own loss (the generator minimises
 V, the discriminator minimises −V), so gradient descent–ascent is one line per seat:
-``action = −lr · gradient``. The printed gaps follow ALGORITHMS.md §8:
+``action = −lr · gradient``. The printed gaps follow docs/algorithms.md §8:
 
 * Quadratic-v0 (strongly convex–concave): GDA converges, the gap goes to 0.
 * Bilinear-v0 (V = θᵀAφ): GDA spirals out, the (restricted) gap grows.

@@ -1,6 +1,6 @@
 """Stackelberg, Follow-the-Ridge and unrolled GAN vs GDA on a game with no Nash equilibrium.
 
-T4 of ALGORITHMS.md §8: ``V = −3x² − y² + 4xy`` (x ∈ [−1, 1] minimises, y maximises).
+T4 of docs/algorithms.md §8: ``V = −3x² − y² + 4xy`` (x ∈ [−1, 1] minimises, y maximises).
 The generator's objective is concave in x, so there is no local Nash equilibrium; the
 follower's best response is ``y*(x) = 2x`` and ``(0, 0)`` is the minimax (Stackelberg)
 point. Expected (derived in §8):

@@ -1,4 +1,4 @@
-"""Budgeted gap estimators for games without closed-form best responses (ALGORITHMS.md §7).
+"""Budgeted gap estimators for games without closed-form best responses (docs/algorithms.md §7).
 
 Notation: ``Φ(θ) = max_φ V(θ, φ)``, ``Ψ(φ) = min_θ V(θ, φ)``, and the proximal
 objective ``V_prox^λ(θ, φ) = max_φ̃ V(θ, φ̃) − (λ/2)‖φ̃ − φ‖²`` (Farnia & Ozdaglar,
@@ -70,7 +70,7 @@ class EstimatorConfig:
     """Budget and settings of the gap estimator.
 
     Args:
-        steps: Adam steps per best response (B in ALGORITHMS.md §7).
+        steps: Adam steps per best response (B in docs/algorithms.md §7).
         restarts: perturbed starts per best response; the best one counts.
         sigma: std of the Gaussian perturbation of each start.
         lr: Adam step size.

@@ -32,7 +32,7 @@ needs it is left out):
 * :meth:`Game.render_cloud_rgb` — an image of one instance (``render_mode="rgb_array"``;
   :attr:`Game.render_modes` lists ``"rgb_array"`` where it is defined).
 
-Non-zero-sum losses (ALGORITHMS.md §0: each player minimises its own ``f``). A GAN
+Non-zero-sum losses (docs/algorithms.md §0: each player minimises its own ``f``). A GAN
 trained with the non-saturating generator loss or a gradient penalty is not zero-sum:
 the generator's loss is not ``V``. Such a game sets :attr:`Game.zero_sum` to False and
 defines :meth:`Game.objectives` ``→ (V, L_G, L_D)`` from one forward pass; the oracle
@@ -41,7 +41,7 @@ then differentiates each seat's own loss (:meth:`Game.seat_loss`,
 The default is the zero-sum game ``L_G = V``, ``L_D = −V``.
 
 :func:`mixed` lifts any game to mixed strategies over K particles per seat
-(ALGORITHMS.md §4.4): the lifted value is the average of the K² per-pair values, or
+(docs/algorithms.md §4.4): the lifted value is the average of the K² per-pair values, or
 the base game's cheaper :meth:`Game.cloud_objectives` where it has one (neural games:
 O(K) network passes instead of K²).
 """
@@ -440,7 +440,7 @@ class Game(abc.ABC):
 
 @dataclass(frozen=True)
 class Mixed(Game):
-    """A game lifted to mixed strategies over K particles per seat (ALGORITHMS.md §4.4).
+    """A game lifted to mixed strategies over K particles per seat (docs/algorithms.md §4.4).
 
     Each seat's flat vector holds K particles of the base game's parameters,
     ``d = K · d_base`` (particle k occupies ``[k·d_base, (k+1)·d_base)``). The lifted value

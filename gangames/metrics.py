@@ -1,6 +1,6 @@
 """Equilibrium-gap metrics: pure functions of ``(game, instance, θ, φ)``, never charged.
 
-Notation (ALGORITHMS.md §7): best-response values ``Φ(θ) = max_φ V(θ, φ)`` and
+Notation (docs/algorithms.md §7): best-response values ``Φ(θ) = max_φ V(θ, φ)`` and
 ``Ψ(φ) = min_θ V(θ, φ)``, read from the game's closed forms
 (:meth:`~gangames.game.Game.best_response_value`).
 
@@ -15,7 +15,7 @@ Notation (ALGORITHMS.md §7): best-response values ``Φ(θ) = max_φ V(θ, φ)``
   exactly at a λ-proximal equilibrium. It splits at ``V_prox^λ(θ, φ)`` into
   ``e_G^λ = V_prox(θ, φ) − min_θ' V_prox(θ', φ)`` and ``e_D^λ = Φ(θ) − V_prox(θ, φ)``.
 * Gradient-field norm ``‖F(z)‖ = ‖(∇_θ L_G, ∇_φ L_D)‖`` of each player's own loss
-  (``‖(∇_θV, −∇_φV)‖`` in zero-sum games; ALGORITHMS.md §7) at the exact (noise-free,
+  (``‖(∇_θV, −∇_φV)‖`` in zero-sum games; docs/algorithms.md §7) at the exact (noise-free,
   full-data) point; games without an exact expectation (neural GANs) evaluate it on
   their fixed held-out evaluation set (``data=None``).
 * Distance to the game's known equilibrium set, where the game knows it.

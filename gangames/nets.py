@@ -5,7 +5,7 @@ the number of instances B, or ``B·K`` under :func:`~gangames.game.mixed` with K
 particles. :class:`MLP` reads its layers as views of that vector
 (:meth:`~gangames.game.ParamLayout.unflatten`) and evaluates all N networks in one
 tensor program with batched matrix products (``torch.baddbmm``), so there is no Python
-loop over instances or particles. DESIGN.md §2 measured this against a module loop
+loop over instances or particles. docs/design.md §2 measured this against a module loop
 (0.75–0.95× its time for one copy) and against ``torch.func.functional_call`` +
 ``vmap`` (1.04–1.7×); ``benchmarks/bench_neural.py`` repeats the measurement.
 

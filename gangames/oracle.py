@@ -10,7 +10,7 @@ from the match's seeded stream and charges each query to a seat in
 query                      cost   notes
 =========================  =====  ==========================================
 value (forward pass)       0.5    one evaluation of V
-gradient of one seat       1      one backward pass (ALGORITHMS.md §0 "1 grad")
+gradient of one seat       1      one backward pass (docs/algorithms.md §0 "1 grad")
 Hessian-vector product     2      double backward (§0: "1 HVP ≈ 1.5–2 grads")
 =========================  =====  ==========================================
 

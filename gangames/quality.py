@@ -1,6 +1,6 @@
 """Sample-quality metrics GAN papers report, as pure batched functions (uncharged).
 
-Mixtures of Gaussians (ALGORITHMS.md §8 T9, the VEEGAN definition [code/README]):
+Mixtures of Gaussians (docs/algorithms.md §8 T9, the VEEGAN definition [code/README]):
 a generated sample is **high quality** if it lies within 3 standard deviations of its
 nearest mode; a mode is **covered** if it is the nearest mode of at least one
 high-quality sample (``min_count`` raises that bar: the stricter variant of §8 uses 20
@@ -8,7 +8,7 @@ of 2,500); the **KL to uniform** is ``KL(p ‖ U_M) = Σ_k p_k log(M p_k)`` of t
 histogram ``p`` of the high-quality samples (``log M``, its maximum, when there is
 none).
 
-Digits (ALGORITHMS.md §8 T10): a fixed classifier's predicted labels give the class
+Digits (docs/algorithms.md §8 T10): a fixed classifier's predicted labels give the class
 histogram — classes covered (of 10), KL to uniform and the fraction of confident
 samples (top probability > 0.9) — and the kernel two-sample statistic ``MMD²``
 (Gretton et al., 2012; the unbiased estimator with a Gaussian kernel) against held-out

@@ -61,7 +61,7 @@ def test_proximal_reward_sums_to_minus_proximal_gap():
         options={"params": {"generator": np.zeros(1), "discriminator": np.zeros(1)}},
     )
     _, rew, _, _, info = env.step({s: np.zeros(1) for s in env.agents})
-    # ALGORITHMS.md T4: DG^λ(0, 0) = 3 − 8/(2 + λ) = 1/3 at λ = 1; plain DG(0, 0) = 3.
+    # docs/algorithms.md T4: DG^λ(0, 0) = 3 − 8/(2 + λ) = 1/3 at λ = 1; plain DG(0, 0) = 3.
     assert rew["generator"] + rew["discriminator"] == pytest.approx(-1 / 3)
     assert info["generator"]["proximal_gap"] == pytest.approx(1 / 3)
     assert info["generator"]["duality_gap"] == pytest.approx(3.0)

@@ -66,6 +66,7 @@ DEFERRED = {
     "ray": "optional extra 'ray': the distributed tournament backend",
     "tensorboard": "optional extra 'tensorboard': training logs",
     "matplotlib": "report plots only; takes about a second to import",
+    "scipy": "tuning trials only (scipy.stats.qmc); takes about a second to import",
     "sklearn": "the digits game only; takes seconds to import",
     "threadpoolctl": "installed with scikit-learn, used with it by the digits game",
 }

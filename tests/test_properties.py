@@ -1,4 +1,4 @@
-"""Hypothesis properties of the metrics and the engine (ALGORITHMS.md §7–8)."""
+"""Hypothesis properties of the metrics and the engine (docs/algorithms.md §7–8)."""
 
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def test_dirac_gap_zero_at_origin(gamma):
 
 
 def test_no_nash_numbers():
-    # ALGORITHMS.md T4: DG(0,0) = 3; DG^λ(0,0) = 0 for λ ≤ 2/3, 3 − 8/(2+λ) above.
+    # docs/algorithms.md T4: DG(0,0) = 3; DG^λ(0,0) = 0 for λ ≤ 2/3, 3 − 8/(2+λ) above.
     for lam, expected in ((0.25, 0.0), (2 / 3, 0.0), (1.0, 1 / 3), (3.0, 3 - 8 / 5)):
         game = gangames.make_game("gangames/NoNashQuadratic-v0")
         m = new_match(game, [0], dtype=torch.float64)

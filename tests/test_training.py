@@ -41,7 +41,7 @@ def test_ppo_learns_a_better_generator_update_on_dirac_gan(tmp_path):
 
     Known answer: with a zero update (what the untrained policy's ~0 mean gives) the
     critic's ascent drives the generator's exploitability up (final reward ≈ −0.83);
-    descending along the observed gradient keeps it near −0.1 (ALGORITHMS.md §8 T3).
+    descending along the observed gradient keeps it near −0.1 (docs/algorithms.md §8 T3).
     """
     result = train(
         "gangames/DiracGAN-generator-v0",

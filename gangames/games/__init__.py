@@ -1,4 +1,4 @@
-"""Every built-in game, registered in one place (ALGORITHMS.md §8).
+"""Every built-in game, registered in one place (docs/algorithms.md §8).
 
 A change that alters a game's results bumps its version (``-v1``); the old version
 stays registered with its old defaults.

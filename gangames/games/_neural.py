@@ -36,7 +36,7 @@ uniforms and normals), so instance ``b`` of a
 batch sees the same numbers as a single run. ``data=None`` (the metrics' "exact"
 value) is the instance's fixed held-out evaluation set of ``eval_size`` samples.
 
-Mixed strategies (DESIGN.md §4, ALGORITHMS.md §4.1): :meth:`NeuralGAN.cloud_objectives`
+Mixed strategies (docs/design.md §4, docs/algorithms.md §4.1): :meth:`NeuralGAN.cloud_objectives`
 evaluates K generator and K discriminator particles in O(K) network passes. A mixed
 generator draws each sample from one particle — sample ``s`` of a minibatch of n comes
 from particle ``⌊s/⌈n/K⌉⌋``, an exactly uniform mixture when K divides n — and each

@@ -1,4 +1,4 @@
-"""Bilinear game ``V(θ, φ) = θᵀAφ`` (ALGORITHMS.md §8 T1), free or box-constrained.
+"""Bilinear game ``V(θ, φ) = θᵀAφ`` (docs/algorithms.md §8 T1), free or box-constrained.
 
 The simplest game on which gradient descent–ascent fails: the vector field is a pure
 rotation. With ``A`` invertible the unique Nash equilibrium is ``(0, 0)`` (value 0),
@@ -25,7 +25,7 @@ against a cloud of K particles only the cloud mean θ̄ or φ̄ matters):
   at the equilibrium, but the per-seat exploitabilities ``Φ_R − V`` and ``V − Ψ_R`` can
   be negative at points outside the ball.
 
-**Proximal objective** (ALGORITHMS.md §2.1, penalty ``(λ/2)‖φ̃ − φ‖²``):
+**Proximal objective** (docs/algorithms.md §2.1, penalty ``(λ/2)‖φ̃ − φ‖²``):
 
 * without a box ``V_prox^λ(θ, φ) = θᵀAφ + ‖Aᵀθ‖²/(2λ)`` (``φ̃* = φ + Aᵀθ/λ``) and
   ``min_θ V_prox^λ(θ, φ) = −(λ/2) φᵀAᵀ(AAᵀ)⁻¹Aφ = −(λ/2)‖φ‖²`` (``A`` is square and
@@ -42,7 +42,7 @@ the pairs of mean-zero laws, and ``‖(θ̄, φ̄)‖`` is the Wasserstein-2 dis
 without a box (translate each cloud by its mean; Jensen gives the lower bound) and a
 lower bound of it with a box.
 
-**Expected dynamics** (ALGORITHMS.md §8 T1; per singular value σ of A, step η):
+**Expected dynamics** (docs/algorithms.md §8 T1; per singular value σ of A, step η):
 simultaneous GDA multiplies the distance to 0 by ``√(1 + η²σ²) > 1`` per step
 (geometric divergence); alternating GDA has determinant 1 and cycles for ``ησ < 2``;
 extragradient contracts by ``√(1 − η²σ² + η⁴σ⁴) < 1`` (linear convergence), as do

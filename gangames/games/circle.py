@@ -1,7 +1,7 @@
 """Circle pursuit: ``V(θ, φ) = cos(θ − φ)`` on the circle — no pure, a known mixed Nash.
 
 A minimal game with no pure equilibrium whose mixed equilibrium is known in closed form
-(ALGORITHMS.md §8, T6). Both players choose an angle; the maximiser (φ) wants to match
+(docs/algorithms.md §8, T6). Both players choose an angle; the maximiser (φ) wants to match
 the minimiser's angle (θ), the minimiser wants to be opposite.
 
 Objective (generator θ minimises, discriminator φ maximises)::
@@ -41,7 +41,7 @@ None. Reference level: K i.i.d. uniform particles per seat give
 ``E[NI] ≈ √(π/K)`` (``|R|`` is ≈ Rayleigh with scale ``1/√(2K)``): 0.23 at K = 64, 0.11
 at K = 256.
 
-Expected dynamics (ALGORITHMS.md T6): gradient descent–ascent cycles — the minimiser
+Expected dynamics (docs/algorithms.md T6): gradient descent–ascent cycles — the minimiser
 runs away, the maximiser chases, angles drift forever; noise-free particle GDA collapses
 each cloud to a point; Langevin particles spread towards the uniform law.
 
@@ -53,7 +53,7 @@ Version history:
     v0: initial version.
 
 References:
-    ALGORITHMS.md §8 T6 (derived); for the mixed-strategy view: Y.-P. Hsieh, C. Liu,
+    docs/algorithms.md §8 T6 (derived); for the mixed-strategy view: Y.-P. Hsieh, C. Liu,
     V. Cevher. "Finding Mixed Nash Equilibria of Generative Adversarial Networks."
     ICML 2019; C. Domingo-Enrich et al. "A mean-field analysis of two-player zero-sum
     games." NeurIPS 2020.

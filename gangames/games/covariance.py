@@ -2,7 +2,7 @@
 
 The WGAN covariance-learning example of Daskalakis et al. (2018), as run by Fiez,
 Chasnov & Ratliff (ICML 2020) to compare Stackelberg and simultaneous learning
-(ALGORITHMS.md §8, T7). The data are ``x ~ N(0, S)``; the generator ``G_V(z) = Vz``,
+(docs/algorithms.md §8, T7). The data are ``x ~ N(0, S)``; the generator ``G_V(z) = Vz``,
 ``z ~ N(0, I)``, produces ``N(0, VVᵀ)``; the critic ``D_W(x) = xᵀWx`` sees the second
 moments, so ``E D_W(x) − E D_W(G_V(z)) = ⟨W, S − VVᵀ⟩`` (``⟨·,·⟩`` the Frobenius inner
 product).
@@ -13,7 +13,7 @@ Objective (generator V minimises, critic W maximises)::
 
 Mapping to the reference code: the Fiez et al. notebook minimises the follower cost
 ``−f(V, W) + (c/2)·tr(WᵀW)`` with ``f = ⟨W, S − VVᵀ⟩``; that is ``−V`` with
-``ridge = c``. (ALGORITHMS.md quotes the follower cost as ``−f + 2λ·tr(WᵀW)``, i.e.
+``ridge = c``. (docs/algorithms.md quotes the follower cost as ``−f + 2λ·tr(WᵀW)``, i.e.
 ``ridge = 4λ``; the notebook cell we read writes ``0.5·lam·tr(WᵀW)``, i.e.
 ``ridge = lam = 0.1`` for d = 3 — our default.)
 
@@ -55,7 +55,7 @@ Closed forms (all exact):
       Ψ = ⟨W̄, S⟩ − R²·max(λ_max(W̄_s), 0) − (ridge/2)·E‖W‖_F²
 
   since ``max_{‖V‖_F ≤ R} tr(Vᵀ W̄_s V) = R²·max(λ_max, 0)`` (batched ``eigvalsh``).
-* Proximal objective (λ/2 convention, ALGORITHMS.md §2.1), maximiser
+* Proximal objective (λ/2 convention, docs/algorithms.md §2.1), maximiser
   ``W̃ = (S − VVᵀ + λW)/(ridge + λ)``::
 
       V_prox^λ(V, W) = ‖S − VVᵀ + λW‖_F²/(2(ridge + λ)) − (λ/2)‖W‖_F²
@@ -73,7 +73,7 @@ value 0; the Nash gap is 0 there. :meth:`CovarianceGAN.equilibrium_distance` is
 critic's best response is unique); :meth:`CovarianceGAN.cloud_equilibrium_distance` is
 ``‖E VVᵀ − S‖_F + √(E‖W‖_F²)``.
 
-Expected dynamics (ALGORITHMS.md T7): the generator Hessian is degenerate at the
+Expected dynamics (docs/algorithms.md T7): the generator Hessian is degenerate at the
 equilibrium (the orthogonal symmetry), so it is not a strict Nash point, but it is a
 differential Stackelberg point; Stackelberg (implicit-gradient) updates converge faster
 than simultaneous gradient play [recalled claim of Fiez et al.].

@@ -2,7 +2,7 @@
 
 The data are the 1,797 images of ``sklearn.datasets.load_digits`` (shipped with
 scikit-learn: nothing is downloaded), 64 pixels each, values 0–16 scaled to
-``[−1, 1]`` (ALGORITHMS.md §8, T10). Each instance splits them at random (from its
+``[−1, 1]`` (docs/algorithms.md §8, T10). Each instance splits them at random (from its
 keyed stream; an instance holds the row indices, the images are shared) into 1,497
 training digits, which minibatches are drawn from, and 300
 held-out digits, which the evaluation set and the MMD² use.
@@ -26,7 +26,7 @@ Equilibrium: the generator's law equals the (empirical) digit distribution and t
 discriminator is constant. No closed form is known for finite networks, so the env
 estimates the gaps with :mod:`gangames.estimators` (a labelled lower bound).
 
-Quality metrics (``infos``; ALGORITHMS.md T10, :mod:`gangames.quality`) on 500
+Quality metrics (``infos``; docs/algorithms.md T10, :mod:`gangames.quality`) on 500
 generated digits from fixed latents: a multinomial logistic regression fitted once on
 all real digits (scikit-learn, L-BFGS, deterministic; cached in-process) labels them —
 ``classes_covered`` (of 10), ``class_kl`` (KL of the label histogram to uniform),

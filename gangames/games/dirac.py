@@ -1,7 +1,7 @@
 """Dirac-GAN: the one-parameter GAN of Mescheder, Geiger & Nowozin (ICML 2018).
 
 The smallest GAN that shows why plain gradient descent–ascent fails to converge
-(ALGORITHMS.md §8, T3). The data distribution is a point mass at 0, the generator is a
+(docs/algorithms.md §8, T3). The data distribution is a point mass at 0, the generator is a
 point mass at θ, and the critic is linear, ``D_ψ(x) = ψx``.
 
 Objective (generator θ minimises, critic ψ maximises)::
@@ -54,7 +54,7 @@ Pure closed forms for checks: without penalty ``Φ_R(θ) = f(r|θ|) + f(0)`` and
 comparison the unrestricted ``sup_ψ V(θ, ψ) = f(+∞) + f(0) = −log 2`` (not attained)
 for θ ≠ 0 with the standard loss and no penalty.
 
-Expected dynamics (ALGORITHMS.md T3): the gradient vector field
+Expected dynamics (docs/algorithms.md T3): the gradient vector field
 ``v(θ, ψ) = (−∇_θV, ∇_ψV)`` has Jacobian ``[[0, −f'(0)], [f'(0), −γ]]`` at the
 equilibrium, eigenvalues ``±i f'(0)`` without penalty (``±i/2`` for the standard loss) and
 ``−γ/2 ± √(γ²/4 − f'(0)²)`` with an R1/R2 penalty γ > 0. Hence simultaneous gradient

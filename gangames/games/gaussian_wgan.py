@@ -1,7 +1,7 @@
 """Gaussian WGAN: an affine generator against a linear or quadratic critic (T8).
 
 Data ``x ~ N(m, Σ)`` in dimension d ∈ {1, 2}; generator ``G(z) = Az + b``,
-``z ~ N(0, I_d)``, so the generated law is ``N(b, AAᵀ)`` (ALGORITHMS.md §8, T8). The
+``z ~ N(0, I_d)``, so the generated law is ``N(b, AAᵀ)`` (docs/algorithms.md §8, T8). The
 1-D linear-critic version is the Gaussian-mean example used by Daskalakis et al. (2018)
 to motivate optimism.
 
@@ -19,7 +19,7 @@ Objective (generator (A, b) minimises, critic maximises)::
 
       V = ⟨W, G₂⟩ + wᵀg₁ − (γ/2)(‖W‖_F² + ‖w‖²)
 
-  In 1-D (W = w₂, w = w₁, A = a, Σ = s²) this is ALGORITHMS.md's
+  In 1-D (W = w₂, w = w₁, A = a, Σ = s²) this is docs/algorithms.md's
   ``w₁(m − b) + w₂(s² + m² − a² − b²) − (γ/2)‖w‖²``, with flat critic vector
   ``φ = (w₂, w₁)`` and flat generator vector ``θ = (a, b)``. W is a full d × d matrix
   used as is; only its symmetric part enters D, the skew part feels only the ridge.
@@ -71,7 +71,7 @@ Closed forms (exact unless stated):
   + min_{b ∈ box} [−bᵀW̄_s b − w̄ᵀb] − (γ/2)E‖c‖²``; the box quadratic programme
   (d ≤ 2, possibly non-convex) is solved exactly by enumerating the stationary point of
   every face of the box (3^d faces: interior, edges, corners).
-* Proximal objective (λ/2 convention, ALGORITHMS.md §2.1):
+* Proximal objective (λ/2 convention, docs/algorithms.md §2.1):
   linear: separable, ``w̃ = clamp(w + g₁/λ, −clip, clip)``,
   ``V_prox = w̃ᵀg₁ − (λ/2)‖w̃ − w‖²`` (``clip·‖g₁‖₁`` at λ = 0);
   quadratic: ``V_prox = (‖G₂ + λW‖_F² + ‖g₁ + λw‖²)/(2(γ + λ)) − (λ/2)(‖W‖² + ‖w‖²)``.
@@ -96,7 +96,7 @@ Equilibria:
   against ``μ = δ₀``; cloud distance
   ``‖b̄ − m‖ + ‖E AAᵀ + Cov(b) − Σ‖_F + √(E‖φ‖²)``.
 
-Expected dynamics (ALGORITHMS.md T8): the linear critic is a bilinear game in (b, w) —
+Expected dynamics (docs/algorithms.md T8): the linear critic is a bilinear game in (b, w) —
 T1 behaviour: simultaneous GDA spirals out to the clipping box (and the generator box),
 alternating GDA cycles, EG/OGDA/SRFB converge to ``b = m, w = 0``; A never moves. The
 quadratic critic is realisable: methods that converge on T2-like problems reach the

@@ -1,6 +1,6 @@
 """Mixture GAN: MLP generator and discriminator on a 2-D Gaussian mixture (T9).
 
-The mode-collapse benchmark of the Unrolled-GAN and VEEGAN papers (ALGORITHMS.md §8,
+The mode-collapse benchmark of the Unrolled-GAN and VEEGAN papers (docs/algorithms.md §8,
 T9): the data are an equal-weight mixture of isotropic Gaussians in the plane,
 
 * ``mixture="ring"``: 8 modes on the circle of radius 2, ``μ_k = 2(cos 2πk/8,

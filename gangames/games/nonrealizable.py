@@ -1,7 +1,7 @@
 """Non-realisable GAN: a constant generator against a quadratic ridge critic (no pure Nash).
 
 Our explicit construction of the mechanism behind Farnia & Ozdaglar's "GANs may have no
-Nash equilibria" (ALGORITHMS.md §8, T5): the generator class cannot represent the data
+Nash equilibria" (docs/algorithms.md §8, T5): the generator class cannot represent the data
 while the critic can see the mismatch. Data ``X ~ N(0, 1)`` (only ``E X = 0`` and
 ``E X² = 1`` matter), generator ``G_θ(z) = θ`` (a point mass), critic
 ``D_ψ(x) = ψ₁x + ψ₂x²`` with a ridge γ:
@@ -28,7 +28,7 @@ Closed forms (all exact):
 * Generator best response against a critic cloud (mean ψ̄): minimise the quadratic
   ``ψ̄₂(1 − θ²) − ψ̄₁θ`` on ``[−box, box]`` — the smaller of the two ends and the
   clamped stationary point ``−ψ̄₁/(2ψ̄₂)``; then subtract ``(γ/2)E‖ψ‖²``.
-* Proximal objective (λ/2 convention, ALGORITHMS.md §2.1)
+* Proximal objective (λ/2 convention, docs/algorithms.md §2.1)
   ``V_prox^λ(θ, ψ) = ‖a(θ) + λψ‖²/(2(γ + λ)) − (λ/2)‖ψ‖²``; its minimum over θ' ∈
   ``[−box, box]`` (a quartic) is found on a 4097-point grid plus golden-section
   polish (exact to float precision unless two local minima tie within ≈ 1e-6).
@@ -49,7 +49,7 @@ Equilibria:
   value 0. :meth:`NonRealizableGAN.cloud_equilibrium_distance` is the moment error plus
   the critic's W₂ distance to δ₀: ``√(m₁² + (m₂ − 1)²) + √(E_μ‖ψ‖²)``.
 
-Expected dynamics (ALGORITHMS.md T5): every pure method keeps a Nash gap ≥ 0.375
+Expected dynamics (docs/algorithms.md T5): every pure method keeps a Nash gap ≥ 0.375
 forever; simultaneous GDA oscillates (θ ∈ [−1.31, 1.31] late in training); proximal
 training (λ ∈ {0.5, 1, 1.5, 3}, 20 inner steps) converges to θ* = 1/√2,
 ψ = (−0.707, 0.5); particle Langevin on the mixed lift reaches the mixed equilibrium.

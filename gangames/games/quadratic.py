@@ -1,6 +1,6 @@
 """Quadratic games ``V = ½θᵀPθ + θᵀAφ − ½φᵀQφ``: a convex–concave one and a no-Nash one.
 
-Two test games of ALGORITHMS.md §8 share the algebra of this module:
+Two test games of docs/algorithms.md §8 share the algebra of this module:
 
 * :class:`Quadratic` (T2): ``(μ/2)‖θ‖² + θᵀAφ − (μ/2)‖φ‖²`` on ``ℝ^d × ℝ^d``,
   strongly convex–strongly concave, unique Nash equilibrium 0.
@@ -19,7 +19,7 @@ discriminator cloud are
     Ψ({φ_k}) = min_θ E V(θ, φ_k) = −½ φ̄ᵀAᵀP⁻¹Aφ̄ − ½E[φᵀQφ]          (θ* = −P⁻¹Aφ̄)
 
 (the value is quadratic, so only the first two moments of the opponent cloud matter).
-The proximal objective of Farnia & Ozdaglar (ALGORITHMS.md §2.1, penalty ``(λ/2)‖φ̃ − φ‖²``)
+The proximal objective of Farnia & Ozdaglar (docs/algorithms.md §2.1, penalty ``(λ/2)‖φ̃ − φ‖²``)
 is, with ``S = Q + λI`` and ``b = Aᵀθ + λφ``,
 
     V_prox^λ(θ, φ) = ½θᵀPθ + ½ bᵀS⁻¹b − (λ/2)‖φ‖²                     (φ̃* = S⁻¹b)
@@ -35,7 +35,7 @@ an interval (T4) the minimum is taken over the ends and the clamped stationary p
 equilibrium ``(0, 0)``, value 0; it is also the unique λ-proximal equilibrium for every λ.
 Specialised closed forms: ``Φ = (μ/2)E‖θ‖² + ‖Aᵀθ̄‖²/(2μ)``,
 ``Ψ = −‖Aφ̄‖²/(2μ) − (μ/2)E‖φ‖²``, ``min_θ V_prox^λ = −(λ/2)‖φ‖²·(μ² + σ²)/(μ² + λμ + σ²)``.
-Expected dynamics (ALGORITHMS.md §8 T2): simultaneous GDA converges iff
+Expected dynamics (docs/algorithms.md §8 T2): simultaneous GDA converges iff
 ``η < 2μ/(μ² + σ²)``, at rate ``√((1 − ημ)² + η²σ²)`` per step, i.e. ``O(κ² log 1/ε)``
 iterations with ``κ = L/μ``; extragradient and optimistic GDA need ``O(κ log 1/ε)``
 (Mokhtari, Ozdaglar & Pattathil, 2020). Every method of the library should converge:
@@ -58,7 +58,7 @@ The pure "equilibrium distance" is the distance to ``(0, 0)``, the minimax/Stack
 point — **not** a Nash point, since none exists. In mixed strategies there is a unique
 Nash equilibrium, ``ν* = ½δ_{−b} + ½δ_{+b}`` and ``μ* = δ_0`` (value ``−3b²``): the
 cloud equilibrium distance is the Wasserstein-2 distance to it. Expected dynamics
-(ALGORITHMS.md §8 T4): simultaneous GDA diverges for every step size (its linearisation
+(docs/algorithms.md §8 T4): simultaneous GDA diverges for every step size (its linearisation
 has the double eigenvalue +2); two-timescale GDA is stable iff ``τ = η_y/η_x > 3``;
 Follow-the-Ridge and exact Stackelberg gradients converge to ``(0, 0)``; proximal
 training converges for fast anchors although ``(0, 0)`` is not 1-proximal.

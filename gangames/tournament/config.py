@@ -444,6 +444,7 @@ def _game(value: Any, where: str, budget: float | None) -> GameEntry:
     options = _options(t.get("options"), f"{where}.options")
     short = gid.split("/")[-1]
     default = f"{short}[{_fmt(options)}]" if options else short
+    preset: Preset | None
     if "preset" in t:  # as written by to_dict (a store): taken as it is
         preset = _preset_of(t["preset"], f"{where}.preset")
     else:

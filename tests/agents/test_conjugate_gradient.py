@@ -1,4 +1,4 @@
-"""Conjugate-gradient GAN optimiser against ALGORITHMS.md §6 and §8 (T1, T2).
+"""Conjugate-gradient GAN optimiser against docs/algorithms.md §6 and §8 (T1, T2).
 
 β values are hand computations on small vectors (written as fractions below), the
 recursion is replayed by hand on the scalar quadratic, and the dynamics are the §8

@@ -2,7 +2,7 @@
 
 New agents are covered automatically: each plays under ``check_rule`` (oracle cost per
 step as declared, batch equals single runs, bit-for-bit determinism, no host sync,
-either seat) and on the non-realisable GAN (ALGORITHMS.md §8 T5), where no pure
+either seat) and on the non-realisable GAN (docs/algorithms.md §8 T5), where no pure
 strategy pair has a Nash gap below 3/(8γ) = 0.375 — so no rule may report less.
 """
 

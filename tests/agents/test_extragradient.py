@@ -1,4 +1,4 @@
-"""Extragradient and optimistic GDA against ALGORITHMS.md §1 and §8 T1.
+"""Extragradient and optimistic GDA against docs/algorithms.md §1 and §8 T1.
 
 On ``V = θᵀAφ`` with every singular value of A equal to 1 the field ``F(z) = Mz`` has a
 normal M with eigenvalues ±i, so any update that is a polynomial in M scales ‖z‖ by

@@ -1,4 +1,4 @@
-"""SRFB and Tseng FBF (ALGORITHMS.md §5) and the projections, against known answers (§8 T1)."""
+"""SRFB and Tseng FBF (docs/algorithms.md §5) and the projections, against known answers (§8 T1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GDA, two-timescale GDA, alternating GDA and Adam against ALGORITHMS.md §1 and §8.
+"""GDA, two-timescale GDA, alternating GDA and Adam against docs/algorithms.md §1 and §8.
 
 Expected values come from the update equations and the known dynamics of T1 (bilinear),
 T2 (quadratic) and T3 (Dirac-GAN), never from the rules' own earlier output.

@@ -1,4 +1,4 @@
-"""Particle Langevin and Mirror-GAN (ALGORITHMS.md §4) against known answers (§8 T5, T6)."""
+"""Particle Langevin and Mirror-GAN (docs/algorithms.md §4) against known answers (§8 T5, T6)."""
 
 from __future__ import annotations
 

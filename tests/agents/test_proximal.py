@@ -1,4 +1,4 @@
-"""Proximal training vs ALGORITHMS.md §2 and the known answers of §8 (T4, T5).
+"""Proximal training vs docs/algorithms.md §2 and the known answers of §8 (T4, T5).
 
 * T4 (``V = −3x² − y² + 4xy``): the proximal maximiser is ``ỹ* = (4x + λy)/(2 + λ)``
   and K inner steps of size α leave the error ``(1 − α(2 + λ))^K (y − ỹ*)``; training

@@ -1,4 +1,4 @@
-"""Stackelberg, Follow-the-Ridge and unrolled GAN vs closed forms (ALGORITHMS.md §3, §8 T4).
+"""Stackelberg, Follow-the-Ridge and unrolled GAN vs closed forms (docs/algorithms.md §3, §8 T4).
 
 Closed forms come from quadratics ``V = ½θᵀPθ + θᵀAφ − ½φᵀQφ`` whose Hessian blocks are
 known (``H_θθ = P``, ``H_θφ = A``, ``H_φφ = −Q``), and from T4 (``V = −3x² − y² + 4xy``):
@@ -167,7 +167,7 @@ def test_stackelberg_warm_start_carries_the_previous_solution():
 
 
 def test_follow_the_ridge_step_on_t4_is_the_ridge_matrix():
-    # one FR step: z⁺ = z + η [[6, −4], [16, −10]] z (ALGORITHMS.md §8 T4)
+    # one FR step: z⁺ = z + η [[6, −4], [16, −10]] z (docs/algorithms.md §8 T4)
     x, y = [0.3, -0.8, 0.5], [1.7, 0.2, -2.0]
     lr = 0.1
     solver = follow_the_ridge(lr, lr, cg_iterations=1, damping=0.0)

@@ -1,4 +1,4 @@
-"""NonRealizableGAN (T5): every number of ALGORITHMS.md T5 against brute force."""
+"""NonRealizableGAN (T5): every number of docs/algorithms.md T5 against brute force."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _rand(shape, seed, scale=1.0):
 
 
 def _v(game, t, p1, p2):
-    """V by the formula of ALGORITHMS.md, broadcasting plain tensors."""
+    """V by the formula of docs/algorithms.md, broadcasting plain tensors."""
     return p2 * (1 - t**2) - p1 * t - game.gamma / 2 * (p1**2 + p2**2)
 
 
@@ -100,7 +100,7 @@ def test_cloud_best_responses_match_brute_force():
     gen = game.cloud_best_response_value(inst, "generator", pc)
     assert (gen <= brute_g + 1e-14).all()
     torch.testing.assert_close(gen, brute_g, rtol=0, atol=1e-8)
-    # ALGORITHMS.md's NI formula for clouds.
+    # docs/algorithms.md's NI formula for clouds.
     pb = pc.mean(1)
     inner = (pb[:, None, 1] * (1 - grid**2) - pb[:, None, 0] * grid).amin(-1)
     ridge = 0.5 * (pc**2).sum(-1).mean(-1)
@@ -227,7 +227,7 @@ def test_proximal_objective(lam):
         other = tilde + 0.1 * _rand((b, 2), 100 + s)
         lower = game.value(inst, theta, other) - lam / 2 * ((other - psi) ** 2).sum(-1)
         assert (lower <= vp + 1e-14).all()
-    # Fact 1 of ALGORITHMS.md §2.1: V_prox ≥ V, with equality of the max at ψ*(θ).
+    # Fact 1 of docs/algorithms.md §2.1: V_prox ≥ V, with equality of the max at ψ*(θ).
     assert (vp >= game.value(inst, theta, psi) - 1e-14).all()
     at_br = game.proximal_objective(inst, theta, game.critic_best_response(theta), lam)
     torch.testing.assert_close(

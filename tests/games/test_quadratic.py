@@ -272,7 +272,7 @@ def test_t4_proximal_objective_formula_and_min(lam):
 
 @pytest.mark.parametrize("name", list(GAMES))
 def test_max_of_proximal_objective_is_phi(name):
-    """Fact 1 of ALGORITHMS.md §2.1: max_φ V_prox^λ(θ, φ) = Φ(θ)."""
+    """Fact 1 of docs/algorithms.md §2.1: max_φ V_prox^λ(θ, φ) = Φ(θ)."""
     game = GAMES[name]
     inst, theta, _ = setup(game)
     d = game.dim("discriminator")

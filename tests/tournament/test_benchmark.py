@@ -47,7 +47,7 @@ def test_every_game_declares_its_concept_budget_target_and_why(gid):
 
 def test_proximal_concept_sees_the_proximal_equilibrium_the_nash_gap_cannot():
     # No-Nash quadratic: the origin's Nash gap is 3 (its floor), its proximal gap
-    # at λ = 0.5 ≤ 2/3 is 0 (ALGORITHMS.md §8 T4)
+    # at λ = 0.5 ≤ 2/3 is 0 (docs/algorithms.md §8 T4)
     p = gangames.preset("gangames/NoNashQuadratic-v0")
     env = gangames.make(
         "gangames/NoNashQuadratic-v0", dtype="float64", max_steps=1, **p.options

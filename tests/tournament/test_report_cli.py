@@ -75,7 +75,7 @@ def test_report_is_complete_and_regenerates_identically(finished):
 
 
 def test_extragradient_beats_gda_on_the_bilinear_game(tmp_path):
-    # known answer (ALGORITHMS.md §8 T1): GDA spirals out on θᵀAφ, EG converges
+    # known answer (docs/algorithms.md §8 T1): GDA spirals out on θᵀAφ, EG converges
     data = tiny(
         games=[
             {"id": "gangames/Bilinear-v0", "options": {"dimension": 2}, "target": 1e-2}
