@@ -239,14 +239,14 @@ def samples(results: Results, folder: Path) -> list[Path]:
                 break  # this version of the game cannot render: no sample plots
             if frame is not None:
                 m = r["metrics"]
-                quality = ", ".join(
+                quality = "\n".join(
                     f"{k[len('final_') :]} {m[k][0]:.3g}"
                     for k in sorted(m)
                     if k.startswith("final_")
                     and k[len("final_") :] in _QUALITY
                     and isinstance(m[k], list)
                 )
-                title = f"{r['generator']}\nround {m['steps']}: {quality}"
+                title = f"{r['generator']} (round {m['steps']})\n{quality}"
                 frames.append((title, np.asarray(frame)))
         if not frames:
             continue
@@ -257,7 +257,7 @@ def samples(results: Results, folder: Path) -> list[Path]:
         cols = min(n, 4)
         rows = -(-n // cols)
         fig, axes = plt.subplots(
-            rows, cols, figsize=(3.2 * cols, 3.4 * rows + 0.6), squeeze=False
+            rows, cols, figsize=(3.2 * cols, 3.9 * rows + 0.6), squeeze=False
         )
         for ax in axes.ravel():
             ax.axis("off")
