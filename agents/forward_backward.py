@@ -37,7 +37,7 @@ from agents.transforms import (
     scale,
 )
 from agents.transforms import projection as make_projection
-from gangames.errors import InvalidConfigError
+from gangames import checks
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
 from gangames.rules import (
@@ -62,12 +62,6 @@ __all__ = [
 ]
 
 
-def _count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidConfigError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
 def sample_schedule(
     samples: int = 1, growth: float | None = None, offset: int = 1
 ) -> Callable[[int], int]:
@@ -78,8 +72,8 @@ def sample_schedule(
     ``k₀ = offset``, for which ``Σ_k 1/S_k < ∞`` (the condition of Franci & Grammatico's
     convergence to an exact solution; docs/algorithms.md §5).
     """
-    samples = _count("samples", samples)
-    offset = _count("offset", offset)
+    samples = checks.positive("samples", samples, integer=True)
+    offset = checks.positive("offset", offset, integer=True)
     if growth is None:
         return lambda k: samples
     # a > 0 so that Σ 1/S_k converges; S_k is a loop count, one for the whole batch

@@ -32,6 +32,7 @@ import torch
 
 from agents.linalg import conjugate_gradient_solve, normal_equations_solve
 from agents.transforms import Hyperparameter, positive_number, scale
+from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
@@ -54,11 +55,6 @@ __all__ = [
     "unrolled",
     "unrolled_rule",
 ]
-
-
-def _count(name: str, value: int, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidConfigError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 def _gradient_descent(lr: Hyperparameter, name: str) -> UpdateRule:
@@ -116,7 +112,7 @@ def stackelberg_leader(
     """
     positive_number("lr", lr)
     positive_number("regularization", regularization, allow_zero=True)
-    _count("cg_iterations", cg_iterations, minimum=1)
+    checks.number("cg_iterations", cg_iterations, low=1, integer=True)
     hvps = cg_iterations + 1 + (1 if warm_start else 0)
 
     def init(params: torch.Tensor, stream: Stream) -> StackelbergState:
@@ -238,7 +234,7 @@ def follow_the_ridge_rule(
     """
     positive_number("lr", lr)
     positive_number("lr_leader", lr_leader)
-    _count("cg_iterations", cg_iterations, minimum=1)
+    checks.number("cg_iterations", cg_iterations, low=1, integer=True)
     positive_number("damping", damping, allow_zero=True)
     hvps = 2 * cg_iterations + 2
 
@@ -371,7 +367,7 @@ def unrolled_rule(
         Metz, Poole, Pfau & Sohl-Dickstein, ICLR 2017 (see :func:`unrolled`).
     """
     positive_number("lr", lr)
-    _count("unroll_steps", unroll_steps, minimum=0)
+    checks.number("unroll_steps", unroll_steps, low=0, integer=True)
     eta_u = lr if unroll_lr is None else unroll_lr
     positive_number("unroll_lr", eta_u)
     k_steps = unroll_steps

@@ -62,6 +62,7 @@ refused, not silently projected).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,7 +83,7 @@ from gangames.errors import (
     UnknownAgentError,
 )
 from gangames.estimators import Estimate, EstimatorConfig, estimate_gaps
-from gangames.game import Game
+from gangames.game import Game, Mixed
 from gangames.oracle import COSTS, SeatOracle
 from gangames.random import derive_seeds
 from gangames.render import save_png as write_png
@@ -223,6 +224,12 @@ class _Session:
     """The shared core of both adapters: spaces, validation, observations, rewards."""
 
     def __init__(self, game: Game, config: EnvConfig) -> None:
+        # a game built directly (not through the registry) is checked here too
+        fields = game.base if isinstance(game, Mixed) else game
+        checks.finite_options(
+            type(fields).__name__,
+            {f.name: getattr(fields, f.name) for f in dataclasses.fields(fields)},
+        )
         self.game = game
         self.config = config
         self.match: Match | None = None
