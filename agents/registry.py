@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agents.search import SearchSpace
-from gangames.errors import InvalidConfigError
+from gangames.errors import InvalidConfigError, UnexpectedKeywordError
 from gangames.rules import Solver
 
 __all__ = ["factory", "make", "names", "register", "search_space"]
@@ -137,6 +137,11 @@ def make(name: str, **hyperparameters: Any) -> Solver:
     ``(B, 1)`` tensor on the env's device and dtype, one value per instance of the
     batch (:data:`agents.transforms.Hyperparameter`).
 
+    Raises:
+        UnexpectedKeywordError: a hyperparameter the solver does not take (a
+            ``TypeError``, in Python's wording).
+        InvalidConfigError: a bad value, or a required hyperparameter missing.
+
     Example:
         >>> import agents
         >>> agents.make("extragradient", lr=0.1).name
@@ -145,11 +150,13 @@ def make(name: str, **hyperparameters: Any) -> Solver:
     f = factory(name)
     try:
         inspect.signature(f).bind(**hyperparameters)
-    except TypeError:
+    except TypeError as err:
         params = sorted(inspect.signature(f).parameters)
         unknown = sorted(set(hyperparameters) - set(params))
-        raise InvalidConfigError(
-            f"{name}: unknown hyperparameter(s) {unknown}; it takes {params}"
+        if not unknown:  # a required hyperparameter missing
+            raise InvalidConfigError(f"{name}: {err}") from None
+        raise UnexpectedKeywordError.of(
+            "make", unknown, f"{name} takes hyperparameters {params}"
         ) from None
     try:
         return f(**hyperparameters)

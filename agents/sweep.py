@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 import torch
 
 from agents.registry import make, search_space
-from gangames.errors import InvalidConfigError
+from gangames.errors import InvalidConfigError, UnexpectedKeywordError
 from gangames.rules import Solver
 
 __all__ = ["SweepGroup", "sweep"]
@@ -129,7 +129,7 @@ def sweep(
             hp[n] = values.repeat_interleave(instances).unsqueeze(-1)
         try:
             solver = make(name, **hp)
-        except InvalidConfigError as err:
+        except (InvalidConfigError, UnexpectedKeywordError) as err:
             which = group[0] if len(group) == 1 else group
             raise InvalidConfigError(f"trial {which}: {err}") from None
         groups.append(SweepGroup(solver, tuple(group)))

@@ -32,7 +32,7 @@ import numpy as np
 import agents
 import gangames
 from gangames import checks, training
-from gangames.errors import InvalidConfigError
+from gangames.errors import InvalidConfigError, UnexpectedKeywordError
 from gangames.tournament import (
     Match,
     TournamentConfig,
@@ -297,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (ValueError, OSError) as err:  # gangames.errors: bad input, named
+    except (ValueError, UnexpectedKeywordError, OSError) as err:  # gangames.errors
         print(f"gangames {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -38,7 +38,7 @@ import pettingzoo
 from gangames import checks
 from gangames.concepts import Preset
 from gangames.envs import EnvConfig, GameAECEnv, GameParallelEnv
-from gangames.errors import InvalidConfigError
+from gangames.errors import InvalidConfigError, UnexpectedKeywordError
 from gangames.game import Game, mixed
 from gangames.types import SEATS, Seat
 
@@ -143,26 +143,35 @@ def make_game(id: str, **kwargs: Any) -> Game:
     """Build the registered game ``id`` with game fields ``kwargs`` (no env).
 
     ``particles=K`` lifts it to mixed strategies (:func:`~gangames.game.mixed`).
+
+    Raises:
+        UnexpectedKeywordError: a keyword that is no field of the game (a
+            ``TypeError``).
+        InvalidConfigError: a bad value.
     """
+    return _game(id, kwargs, "make_game")
+
+
+def _game(id: str, kwargs: dict[str, Any], caller: str) -> Game:
     s = spec(id)
     merged = {
         **{k: v for k, v in s.defaults.items() if k not in _ENV_OPTIONS},
         **kwargs,
     }
+    fields = _game_fields(s.entry_point)
+    unknown = sorted(set(merged) - fields - {"particles"}) if fields else []
+    if unknown:
+        raise UnexpectedKeywordError.of(
+            caller,
+            unknown,
+            f"{id} takes game options {sorted(fields or ())} and env options "
+            f"{sorted(_ENV_OPTIONS | {'order', 'particles'})}",
+        )
     checks.finite_options(id, merged)
     particles = merged.pop("particles", None)
     try:
         game = s.entry_point(**merged)
-    except TypeError as err:
-        fields = _game_fields(s.entry_point)
-        unknown = sorted(set(merged) - fields) if fields else []
-        if unknown:
-            raise InvalidConfigError(
-                f"{id}: unknown option(s) {unknown}; game options are {sorted(fields)}, "
-                f"env options are {sorted(_ENV_OPTIONS | {'order', 'particles'})}"
-            ) from None
-        raise InvalidConfigError(f"{id}: {err}") from None
-    except ValueError as err:
+    except (TypeError, ValueError) as err:
         raise InvalidConfigError(f"{id}: {err}") from None
     return game if particles is None else mixed(game, particles=particles)
 
@@ -182,10 +191,14 @@ def preset(id: str) -> Preset:
     return game.preset
 
 
-def _game_fields(entry_point: Callable[..., Game]) -> set[str]:
-    if isinstance(entry_point, type) and dataclasses.is_dataclass(entry_point):
-        return {f.name for f in dataclasses.fields(entry_point) if f.init}
-    return set()
+def _game_fields(entry_point: Callable[..., Game]) -> set[str] | None:
+    """The keywords ``entry_point`` takes (``None``: any, it has ``**kwargs``)."""
+    params = inspect.signature(entry_point).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return {
+        p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
 
 
 def make(
@@ -205,6 +218,11 @@ def make(
         **kwargs: env options (:class:`~gangames.envs.EnvConfig` fields), ``particles``
             (lift to mixed strategies), and the game's own fields.
 
+    Raises:
+        UnexpectedKeywordError: a keyword that is neither an env option nor a field
+            of the game (a ``TypeError``, in Python's wording).
+        InvalidConfigError: a bad value.
+
     Example:
         >>> import gangames
         >>> env = gangames.make("gangames/Bilinear-v0", dimension=3, batch=4, max_steps=10)
@@ -219,7 +237,7 @@ def make(
         kwargs.setdefault("max_steps", max_cycles)
     env_kwargs = {k: v for k, v in s.defaults.items() if k in _ENV_OPTIONS}
     env_kwargs.update({k: kwargs.pop(k) for k in list(kwargs) if k in _ENV_OPTIONS})
-    game = make_game(id, **kwargs)
+    game = _game(id, kwargs, "make")
     config = EnvConfig(**env_kwargs)
     return (
         GameParallelEnv(game, config)

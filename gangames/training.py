@@ -45,7 +45,7 @@ from tqdm.auto import tqdm
 
 from agents.learned import ACTIVATIONS, check_architecture, write_metadata
 from gangames import checks
-from gangames.errors import InvalidConfigError
+from gangames.errors import InvalidConfigError, UnexpectedKeywordError
 from gangames.registration import view_id
 from gangames.types import SEATS, Seat, other
 from gangames.wrappers import GameView
@@ -488,7 +488,7 @@ def run(args: argparse.Namespace) -> int:
         trained = train(
             args.env_id, args.algo, total_timesteps=args.timesteps, **common
         )
-    except (ValueError, gymnasium.error.Error) as err:
+    except (ValueError, UnexpectedKeywordError, gymnasium.error.Error) as err:
         print(f"gangames train: error: {err}", file=sys.stderr)
         return 2
     print(f"saved {trained.path} (logs in {trained.log_dir})")

@@ -52,7 +52,12 @@ from agents.learned import sb3
 from gangames import metrics
 from gangames.engine import new_match
 from gangames.envs import EnvConfig, GameParallelEnv
-from gangames.errors import InvalidActionError, InvalidConfigError, ResetNeededError
+from gangames.errors import (
+    InvalidActionError,
+    InvalidConfigError,
+    ResetNeededError,
+    UnexpectedKeywordError,
+)
 from gangames.play import SeatAgent, guard_finite, observation_of, seat_start
 from gangames.registration import make, make_game
 from gangames.rules import Observation, Solver, UpdateRule
@@ -108,8 +113,8 @@ def resolve_opponent(
         base = config or ControlConfig()
         lr = kwargs.pop("lr", base.base_lr)
         if kwargs:
-            raise InvalidConfigError(
-                f"built-in opponent {opponent!r} takes only 'lr', got {sorted(kwargs)}"
+            raise UnexpectedKeywordError.of(
+                opponent, list(kwargs), "a built-in opponent takes only 'lr'"
             )
         cfg = ControlConfig(base_lr=lr)
         rule = base_rule(opponent, seat, cfg)

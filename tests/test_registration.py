@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 from dataclasses import dataclass
 
+import gymnasium
 import pytest
 import torch
 
@@ -13,6 +14,7 @@ from gangames import registration
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, ParamLayout
 from gangames.testing import check_game
+from gangames.wrappers import GameView
 
 BUILT_IN = {
     "gangames/Bilinear-v0",
@@ -41,9 +43,21 @@ def test_unknown_id_suggests_a_close_match():
         gangames.make("gangames/DiracGan-v0")
 
 
-def test_unknown_option_names_the_field():
-    with pytest.raises(InvalidConfigError, match="colour"):
+def test_unknown_keyword_is_a_type_error_in_pythons_wording():
+    """SB3's make_vec_env and TorchRL's GymEnv retry without a keyword on TypeError."""
+    with pytest.raises(
+        TypeError, match=r"^make\(\) got an unexpected keyword argument 'colour'"
+    ):
         gangames.make("gangames/Bilinear-v0", colour="red")
+    with pytest.raises(TypeError, match=r"^make_game\(\) got an unexpected keyword"):
+        gangames.make_game("gangames/Bilinear-v0", colour="red")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'frameskip'"):
+        gymnasium.make("gangames/DiracGAN-generator-v0", frameskip=4)
+    with pytest.raises(TypeError, match="takes only 'lr'"):
+        GameView("gangames/DiracGAN-v0", "generator", "gradient", {"momentum": 0.9})
+    # a bad value stays a ValueError
+    with pytest.raises(InvalidConfigError, match="dimension"):
+        gangames.make("gangames/Bilinear-v0", dimension=-1)
 
 
 def test_particles_lift_to_mixed():

@@ -250,7 +250,7 @@ def test_opponents_by_name_kwargs_path_and_errors(registered_gd, tmp_path):
     assert info["opponent"] == "test_view_gd"
     with pytest.raises(InvalidConfigError, match="unknown opponent 'nope'"):
         GameView("gangames/DiracGAN-v0", "generator", opponent="nope")
-    with pytest.raises(InvalidConfigError, match="momentum"):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'momentum'"):
         GameView(
             "gangames/DiracGAN-v0",
             "generator",

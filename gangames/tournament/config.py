@@ -64,7 +64,7 @@ import agents
 import gangames
 from gangames import checks
 from gangames.concepts import Condition, Preset, Target
-from gangames.errors import InvalidConfigError
+from gangames.errors import InvalidConfigError, UnexpectedKeywordError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -643,12 +643,20 @@ def _check_registries(config: TournamentConfig) -> None:
             )
         try:  # game fields and env options, refused with gangames.make's messages
             gangames.make(g.id, **g.env_options)
+        except UnexpectedKeywordError as err:
+            raise InvalidConfigError(
+                f"games[{i}] ({g.label}): unknown option; {err}"
+            ) from None
         except InvalidConfigError as err:
             raise InvalidConfigError(f"games[{i}] ({g.label}): {err}") from None
     for i, e in enumerate(config.entrants):
         _refuse_import_string(e.agent, f"entrants[{i}].agent", names)
         try:
             agents.make(e.agent, **e.hyperparameters)
+        except UnexpectedKeywordError as err:
+            raise InvalidConfigError(
+                f"entrants[{i}] ({e.label}): unknown hyperparameter; {err}"
+            ) from None
         except InvalidConfigError as err:
             raise InvalidConfigError(f"entrants[{i}] ({e.label}): {err}") from None
         except Exception:  # the factory's own fault: each match records agent_error
