@@ -79,6 +79,7 @@ from gangames.engine import Match, apply_update, new_match
 from gangames.errors import (
     InvalidActionError,
     InvalidConfigError,
+    RenderModeError,
     ResetNeededError,
     UnknownAgentError,
 )
@@ -204,7 +205,7 @@ class EnvConfig:
                 f"first must be one of {SEATS}, got {self.first!r}"
             )
         if self.render_mode not in RENDER_MODES:
-            raise InvalidConfigError(
+            raise RenderModeError(
                 f"render_mode must be one of {RENDER_MODES}, got {self.render_mode!r}"
             )
         checks.positive("estimate_every", self.estimate_every, integer=True)
@@ -253,7 +254,7 @@ class _Session:
             config.render_mode is not None
             and config.render_mode not in game.render_modes
         ):
-            raise InvalidConfigError(
+            raise RenderModeError(
                 f"render_mode {config.render_mode!r}: {type(game).__name__} supports "
                 f"{[None, *game.render_modes]}"
             )
@@ -700,12 +701,23 @@ class _Session:
         return "  ".join(parts)
 
 
+def _metadata(game: Game) -> dict[str, Any]:
+    """An env's metadata: its game's render modes (``None`` aside) and its name."""
+    return {
+        **_Common.metadata,
+        "render_modes": list(game.render_modes),
+        "name": f"gangames_{type(game).__name__}",
+    }
+
+
 class _Common:
     """Methods both adapters share."""
 
     _session: _Session
-    metadata: dict[str, Any] = {  # noqa: RUF012  (PettingZoo sets it per instance)
-        "render_modes": [None, "ansi", "rgb_array"],
+    # every mode some game draws; an instance lists its own game's (Gymnasium reads
+    # the class's before it builds an env, PettingZoo's checkers the instance's)
+    metadata: dict[str, Any] = {  # noqa: RUF012
+        "render_modes": [m for m in RENDER_MODES if m is not None],
         "is_parallelizable": True,
     }
 
@@ -792,7 +804,7 @@ class GameParallelEnv(_Common, ParallelEnv):
         self._session = _Session(game, config or EnvConfig())
         self.possible_agents = list(SEATS)
         self.agents: list[str] = []
-        self.metadata = {**_Common.metadata, "name": f"gangames_{type(game).__name__}"}
+        self.metadata = _metadata(game)
 
     def reset(
         self, seed: int | Sequence[int] | None = None, options: dict | None = None
@@ -867,7 +879,7 @@ class GameAECEnv(_Common, AECEnv):
         order = [self._session.config.first, other(self._session.config.first)]
         self.possible_agents = order
         self.agents: list[str] = []
-        self.metadata = {**_Common.metadata, "name": f"gangames_{type(game).__name__}"}
+        self.metadata = _metadata(game)
 
     def reset(
         self, seed: int | Sequence[int] | None = None, options: dict | None = None

@@ -153,7 +153,11 @@ class GameView(gymnasium.Env):
         device: torch device of the game.
         dtype: the game's floating dtype.
         root: saved-policy opponents must lie inside this folder, if given.
-        render_mode: ``None`` or ``"ansi"``.
+        render_mode: ``None`` or one of the game's ``render_modes`` (``"ansi"``: a
+            line of metrics; ``"rgb_array"``: the game's image, where it draws
+            itself). Another mode raises :class:`~gangames.errors.RenderModeError`,
+            a ``TypeError`` too, on which SB3's ``make_vec_env`` builds the view
+            without one.
         **game_kwargs: the game's own options (and ``particles``).
 
     The control options ``mode``, ``max_update``, ``control``, ``base``, ``bases``,
@@ -161,7 +165,9 @@ class GameView(gymnasium.Env):
     are the fields of :class:`ControlConfig`.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012
+    # every mode some game draws (Gymnasium reads it before building a view); an
+    # instance lists its own game's
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}  # noqa: RUF012
 
     def __init__(
         self,
@@ -191,10 +197,6 @@ class GameView(gymnasium.Env):
     ) -> None:
         if seat not in SEATS:
             raise InvalidConfigError(f"seat must be one of {SEATS}, got {seat!r}")
-        if render_mode not in (None, "ansi"):
-            raise InvalidConfigError(
-                f"render_mode must be None or 'ansi', got {render_mode!r}"
-            )
         self.game_id = game_id
         self.seat: Seat = seat
         self.render_mode = render_mode
@@ -224,6 +226,10 @@ class GameView(gymnasium.Env):
         self.env: GameParallelEnv = make(  # type: ignore[assignment]
             game_id, reward=reward or _default_reward(game_id, game_kwargs), **options
         )
+        self.metadata = {
+            **GameView.metadata,
+            "render_modes": list(self.env.game.render_modes),
+        }
         layout = self.env.game.layouts()[seat]
         self.controller = Controller(
             self.control,
@@ -319,9 +325,10 @@ class GameView(gymnasium.Env):
         )
 
     def render(self) -> str | np.ndarray | None:
-        """With ``render_mode="ansi"``: the game env's line of metrics."""
-        if self.render_mode != "ansi" or self.env.match is None:
-            return None
+        """The game env's rendering (``None`` before the first reset or without a mode).
+
+        ``"ansi"``: a line of metrics; ``"rgb_array"``: the game's image.
+        """
         return self.env.render()
 
     # ---- helpers ---------------------------------------------------------------------

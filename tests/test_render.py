@@ -5,11 +5,13 @@ from __future__ import annotations
 import struct
 import zlib
 
+import gymnasium
 import numpy as np
 import pytest
 
 import gangames
-from gangames.errors import InvalidConfigError
+from gangames.errors import InvalidConfigError, RenderModeError
+from gangames.registration import view_id
 from gangames.render import save_png, scatter, tile
 
 
@@ -77,3 +79,66 @@ def test_neural_games_render_rgb_arrays_and_pngs(neural_id, tmp_path):
 def test_games_that_cannot_draw_refuse_rgb_array():
     with pytest.raises(InvalidConfigError, match="rgb_array"):
         gangames.make("gangames/Quadratic-v0", render_mode="rgb_array")
+
+
+@pytest.mark.parametrize(
+    ("name", "modes"),
+    [
+        ("gangames/Quadratic-v0", ["ansi"]),
+        ("gangames/MixtureGAN-v0", ["ansi", "rgb_array"]),
+    ],
+)
+def test_metadata_lists_the_render_modes_of_its_game(name, modes):
+    assert gangames.make(name).metadata["render_modes"] == modes
+    aec = gangames.make(name, order="sequential")
+    assert aec.metadata["render_modes"] == modes
+    view = gymnasium.make(view_id(name, "generator"), mode="step_size")
+    assert view.unwrapped.metadata["render_modes"] == modes
+
+
+def test_render_modes_a_game_refuses_raise_a_type_error_too():
+    """SB3's make_vec_env asks for rgb_array and falls back on a TypeError only."""
+    for mode in ("rgb_array", "human"):
+        with pytest.raises(RenderModeError, match=mode) as err:
+            gangames.make("gangames/Quadratic-v0", render_mode=mode)
+        assert isinstance(err.value, TypeError) and isinstance(err.value, ValueError)
+    with pytest.raises(TypeError, match="rgb_array"):
+        gymnasium.make("gangames/DiracGAN-generator-v0", render_mode="rgb_array")
+
+
+def test_views_render_what_their_game_draws():
+    view = gymnasium.make(
+        "gangames/MixtureGAN-generator-v0",
+        render_mode="rgb_array",
+        width=8,
+        mode="step_size",
+    )
+    assert view.unwrapped.render() is None  # before reset
+    view.reset(seed=0)
+    img = view.render()
+    assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[-1] == 3
+    ansi = gymnasium.make("gangames/DiracGAN-generator-v0", render_mode="ansi")
+    ansi.reset(seed=0)
+    assert ansi.render().startswith("step 0")
+
+
+@pytest.mark.parametrize(
+    ("view_id", "render_mode"),
+    [
+        ("gangames/DiracGAN-generator-v0", None),
+        ("gangames/MixtureGAN-discriminator-v0", "rgb_array"),
+    ],
+)
+def test_sb3_make_vec_env_builds_views(view_id, render_mode):
+    env_util = pytest.importorskip("stable_baselines3.common.env_util")
+    kwargs = {"opponent": "extragradient", "max_steps": 3}
+    if "Mixture" in view_id:
+        kwargs.update(width=8, mode="step_size")
+    vec = env_util.make_vec_env(view_id, n_envs=4, seed=0, env_kwargs=kwargs)
+    assert vec.num_envs == 4
+    assert vec.get_attr("render_mode") == [render_mode] * 4
+    obs = vec.reset()
+    actions = np.zeros((4, *vec.action_space.shape), dtype=np.float32)
+    obs, rewards, _, _ = vec.step(actions)
+    assert obs.shape[0] == 4 and rewards.shape == (4,) and np.isfinite(rewards).all()
+    vec.close()
