@@ -144,6 +144,9 @@ class EnvConfig:
         prox_lambda: λ of the proximal gap (penalty ``(λ/2)‖φ̃ − φ‖²``).
         tensor: observations, rewards and infos as torch tensors on ``device``.
         max_update: finite bound of the action boxes (``None``: unbounded).
+        clip_actions: clip actions outside the action box into it (for clients that
+            send unscaled actions: Tianshou, SuperSuit's ``clip_actions_v0``);
+            ``False`` (default) refuses them. NaN and Inf are refused either way.
         first: first mover of the sequential (AEC) env.
         render_mode: ``None``, ``"ansi"`` (a line of metrics) or ``"rgb_array"`` (an
             image, for games that draw themselves: ``game.render_rgb``).
@@ -172,6 +175,7 @@ class EnvConfig:
     prox_lambda: float = 1.0
     tensor: bool = False
     max_update: float | None = None
+    clip_actions: bool = False
     first: Seat = "generator"
     render_mode: str | None = None
     full_infos: bool = True
@@ -199,6 +203,10 @@ class EnvConfig:
         if self.reward not in REWARDS:
             raise InvalidConfigError(
                 f"reward must be one of {REWARDS}, got {self.reward!r}"
+            )
+        if not isinstance(self.clip_actions, bool):
+            raise InvalidConfigError(
+                f"clip_actions must be True or False, got {self.clip_actions!r}"
             )
         if self.first not in SEATS:
             raise InvalidConfigError(
@@ -407,32 +415,40 @@ class _Session:
                     f"{np.dtype(space.dtype).name} on {cfg.device}, got {type(action).__name__}"
                 )
             if (
-                action.dtype != cfg.dtype
+                not action.is_floating_point()
                 or tuple(action.shape) != space.shape
                 or action.device != cfg.device
             ):
                 raise InvalidActionError(
-                    f"{seat}: expected {what} of shape {space.shape}, dtype {cfg.dtype} on {cfg.device}; "
+                    f"{seat}: expected {what} of shape {space.shape}, a floating dtype (cast to {cfg.dtype}) on {cfg.device}; "
                     f"got shape {tuple(action.shape)}, dtype {action.dtype} on {action.device}"
                 )
-            tensor = action
-            finite = _all_finite(action)  # validation at the boundary may sync
+            # a float of another precision is cast, as Gymnasium casts castable floats
+            tensor = action.to(cfg.dtype)
+            finite = _all_finite(tensor)  # validation at the boundary may sync
         else:
             if not isinstance(action, np.ndarray):
                 raise InvalidActionError(
                     f"{seat}: expected {what} as a numpy array {space.shape} "
                     f"{np.dtype(space.dtype).name}, got {type(action).__name__}"
                 )
-            if action.dtype != space.dtype or action.shape != space.shape:
+            if (
+                not np.issubdtype(action.dtype, np.floating)
+                or action.shape != space.shape
+            ):
                 raise InvalidActionError(
-                    f"{seat}: expected {what} of shape {space.shape} and dtype {np.dtype(space.dtype).name}; "
+                    f"{seat}: expected {what} of shape {space.shape} and a floating dtype (cast to {np.dtype(space.dtype).name}); "
                     f"got shape {action.shape} and dtype {action.dtype}"
                 )
-            finite = _all_finite(action)
-            tensor = torch.from_numpy(np.array(action, copy=True)).to(cfg.device)
+            with np.errstate(over="ignore"):  # an overflow is refused as Inf below
+                cast = np.array(action, dtype=space.dtype, copy=True)
+            finite = _all_finite(cast)
+            tensor = torch.from_numpy(cast).to(cfg.device)
         if not finite:
             raise InvalidActionError(f"{seat}: {what} contains NaN or Inf")
-        if (
+        if cfg.max_update is not None and what == "action" and cfg.clip_actions:
+            tensor = tensor.clamp(-cfg.max_update, cfg.max_update)
+        elif (
             cfg.max_update is not None
             and what == "action"
             and bool((tensor.abs() > cfg.max_update).any())

@@ -218,7 +218,7 @@ def _bad_actions(space) -> list[tuple[str, object]]:
     good = space.sample()
     bad = [
         ("wrong shape", np.zeros((*space.shape, 2), dtype=space.dtype)),
-        ("wrong dtype", good.astype(np.float16)),
+        ("integer dtype", good.astype(np.int64)),
         ("NaN", np.full(space.shape, np.nan, dtype=space.dtype)),
         ("Inf", np.full(space.shape, np.inf, dtype=space.dtype)),
         ("a list", good.tolist()),

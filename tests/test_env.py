@@ -156,9 +156,14 @@ def test_bad_inputs_leave_state_untouched():
             "(3,)",
         ),
         (
-            {"generator": np.zeros(3, np.float64), "discriminator": good},
+            {"generator": np.zeros(3, np.int64), "discriminator": good},
             InvalidActionError,
-            "float32",
+            "floating dtype",
+        ),
+        (
+            {"generator": np.full(3, 1e300), "discriminator": good},  # inf as float32
+            InvalidActionError,
+            "generator: action contains NaN or Inf",
         ),
         (
             {"generator": good, "discriminator": np.array([np.nan, 0, 0], np.float32)},
@@ -188,10 +193,10 @@ def test_bad_inputs_leave_state_untouched():
 def test_tensor_mode_refuses_wrong_device_and_dtype():
     env = gangames.make("gangames/Quadratic-v0", tensor=True)
     env.reset(seed=0)
-    with pytest.raises(InvalidActionError, match="generator"):
+    with pytest.raises(InvalidActionError, match=r"generator.*floating dtype"):
         env.step(
             {
-                "generator": torch.zeros(2, dtype=torch.float64),
+                "generator": torch.zeros(2, dtype=torch.int64),
                 "discriminator": torch.zeros(2),
             }
         )
@@ -379,3 +384,40 @@ def test_sequential_and_parallel_accounting_agree(limits, rounds, calls):
         assert played == rounds, order
         assert info["oracle_calls"] == both, order  # what infos say
         assert env.ledger.costs() == both, order  # what was charged
+
+
+@pytest.mark.parametrize("tensor", [False, True])
+def test_castable_float_actions_are_cast_to_the_space_dtype(tensor):
+    """Gymnasium's convention: a float64 action on a float32 space is accepted."""
+    runs = {}
+    for wide in (False, True):
+        env = gangames.make("gangames/Bilinear-v0", dimension=3, tensor=tensor)
+        env.reset(seed=0)
+        dtype = np.float64 if wide else np.float32
+        step = np.linspace(-0.1, 0.1, 3).astype(dtype)
+        action = torch.from_numpy(step) if tensor else step
+        env.step({"generator": action, "discriminator": action})
+        runs[wide] = env.match.state.theta.clone()
+        assert runs[wide].dtype == torch.float32
+    assert torch.equal(runs[False], runs[True])
+
+
+def test_clip_actions_clips_into_the_box_and_is_off_by_default():
+    step = {"generator": np.full(2, 3.0), "discriminator": np.full(2, -3.0)}
+    clipped = gangames.make("gangames/Quadratic-v0", max_update=0.5, clip_actions=True)
+    clipped.reset(seed=0)
+    bounded = gangames.make("gangames/Quadratic-v0", max_update=0.5)
+    bounded.reset(seed=0)
+    start = clipped.match.state.theta.clone()
+    clipped.step(step)
+    bounded.step(
+        {"generator": np.full(2, 0.5), "discriminator": np.full(2, -0.5, np.float32)}
+    )
+    assert torch.equal(clipped.match.state.theta, bounded.match.state.theta)
+    assert not torch.equal(clipped.match.state.theta, start)
+    with pytest.raises(InvalidActionError, match=r"generator.*\[-0.5, 0.5\]"):
+        bounded.step(step)
+    with pytest.raises(InvalidActionError, match=r"discriminator.*NaN"):
+        clipped.step({"generator": np.zeros(2), "discriminator": np.full(2, np.nan)})
+    with pytest.raises(InvalidConfigError, match="clip_actions must be True or False"):
+        gangames.make("gangames/Quadratic-v0", clip_actions="yes")
