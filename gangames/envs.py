@@ -37,7 +37,15 @@ Episode end            truncation at ``max_steps`` rounds, when a seat's oracle 
 
 **Batches.** ``batch=None`` plays one instance with unbatched spaces (shape ``(d,)``,
 float rewards). ``batch=B`` plays B instances in lockstep: every field gains a leading
-axis B, rewards and per-instance infos are arrays of shape ``(B,)``.
+axis B, rewards and per-instance infos are arrays of shape ``(B,)``. The parallel env
+stays a PettingZoo ``ParallelEnv`` (``parallel_api_test`` passes). The batched AEC env
+is gangames' *vector* AEC API: its instances move in lockstep, so ``agent_iter``,
+``terminations`` and ``truncations`` are shared, while ``rewards`` and the reward of
+``last()`` are ``(B,)`` arrays, where PettingZoo's AEC API has scalars; ``api_test``
+and other AEC clients need ``batch=None`` or the parallel env. ``pettingzoo.make("aec", id)``
+therefore refuses a ``batch``, pointing to the parallel env;
+``gangames.make(id, order="sequential", batch=B)`` builds the vector AEC env
+(:func:`gangames.play.play` and the tournament play sequential solvers in it).
 
 **Tensor mode.** ``tensor=True`` returns observations, rewards and infos as torch tensors
 on the env's device (no host copies) and takes torch actions on that device.

@@ -114,6 +114,15 @@ def _register_pettingzoo(id: str) -> None:
 
 def _factory(id: str, order: str) -> Callable[..., Any]:
     def create(**kwargs: Any) -> Any:
+        if order == "sequential" and kwargs.get("batch") is not None:
+            raise InvalidConfigError(
+                f"pettingzoo.make('aec', {id!r}) builds PettingZoo's AEC env, whose "
+                f"rewards are scalars; batch={kwargs['batch']!r} "
+                "would make them (B,) arrays. Play batches in the parallel env "
+                f"(pettingzoo.make('parallel', {id!r}, batch=...)), or use "
+                f"gangames.make({id!r}, order='sequential', batch=...), gangames' "
+                "vector AEC API (see gangames.envs)"
+            )
         return make(id, order=order, **kwargs)
 
     create.__name__ = f"make_{order}"

@@ -29,6 +29,7 @@ from pettingzoo.test import api_test, parallel_api_test
 
 from gangames import metrics
 from gangames.engine import new_match
+from gangames.envs import GameAECEnv
 from gangames.errors import InvalidActionError, ResetNeededError, UnknownAgentError
 from gangames.game import Game
 from gangames.play import SeatAgent
@@ -230,10 +231,17 @@ def check_env(env_fn: Callable[[], Any], *, num_cycles: int = 50) -> None:
     """Run PettingZoo's API test and the bad-input contract on envs made by ``env_fn``.
 
     Args:
-        env_fn: builds a fresh numpy-mode env (parallel or AEC).
+        env_fn: builds a fresh numpy-mode env (parallel, or AEC with ``batch=None``:
+            a batched AEC env is gangames' vector API, not PettingZoo's).
         num_cycles: cycles of the PettingZoo API test.
     """
     env = env_fn()
+    if isinstance(env, GameAECEnv) and env.config.batch is not None:
+        raise AssertionError(
+            f"a batched AEC env (batch={env.config.batch}) returns (B,) reward "
+            "arrays, which PettingZoo's AEC API test rejects; check the parallel "
+            "env with this batch, or the AEC env with batch=None"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if isinstance(env, ParallelEnv):

@@ -16,6 +16,8 @@ from pettingzoo.test import (
 )
 
 import gangames
+from gangames.errors import InvalidConfigError
+from gangames.testing import check_env
 
 
 @pytest.fixture(autouse=True)
@@ -56,3 +58,21 @@ def test_pettingzoo_registries(game_id):
     assert isinstance(par, gangames.GameParallelEnv)
     assert isinstance(aec, gangames.GameAECEnv)
     assert par.config.max_steps == 3
+
+
+def test_batched_aec_is_gangames_vector_api_and_pettingzoo_refuses_it():
+    """The position on batched AEC: arrays in gangames.make, refused by PettingZoo's."""
+    env = gangames.make("gangames/Bilinear-v0", order="sequential", batch=3)
+    env.reset(seed=0)
+    _, reward, terminated, truncated, _ = env.last()
+    assert reward.shape == (3,) and terminated is False and truncated is False
+    with pytest.raises(InvalidConfigError, match=r"parallel.*batch=\.\.\."):
+        pettingzoo.make("aec", "gangames/Bilinear-v0", batch=3)
+    assert isinstance(
+        pettingzoo.make("parallel", "gangames/Bilinear-v0", batch=3),
+        gangames.GameParallelEnv,
+    )
+    with pytest.raises(AssertionError, match="parallel env"):
+        check_env(
+            lambda: gangames.make("gangames/Bilinear-v0", order="sequential", batch=3)
+        )
