@@ -41,6 +41,7 @@ from gangames.tournament import (
     write_report,
 )
 from gangames.tournament.match import play_match, score
+from gangames.tournament.progress import MODES
 
 __all__ = ["build_parser", "main"]
 
@@ -153,9 +154,9 @@ def cmd_tournament(args: argparse.Namespace) -> int:
         backend=args.backend,
         resume=args.resume,
         address=args.address,
-        progress=None if not args.no_progress else False,
+        progress=args.progress,
     )
-    report = write_report(args.out, plots=not args.no_plots)
+    report = write_report(args.out, plots=not args.no_plots, progress=args.progress)
     print(report.leaderboard)
     print(
         f"played {summary.played} of {summary.scheduled} matches "
@@ -168,7 +169,7 @@ def cmd_tournament(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Rewrite the report of a tournament folder."""
     _output_folder(args.out)
-    report = write_report(args.out, plots=not args.no_plots)
+    report = write_report(args.out, plots=not args.no_plots, progress=args.progress)
     print(report.leaderboard)
     for path in report.files:
         print(path)
@@ -190,10 +191,32 @@ def _output_folder(path: str) -> None:
         )
 
 
+def _progress_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--progress",
+        choices=MODES,
+        default="auto",
+        help="auto: a bar on a terminal, else a line per tenth of the work or per "
+        "30 s (also while the report replays matches for its sample plots)",
+    )
+    p.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_const",
+        const="none",
+        help="same as --progress none",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
-        prog="gangames", description=__doc__.split("\n")[0]
+        prog="gangames",
+        description="GAN min-max problems as games and min-max solvers as agents: "
+        "list them, play a match, run a tournament, write its report, train a policy.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {gangames.__version__}"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -222,8 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="oracle budget per seat (default: the game's preset)",
     )
     p.add_argument("--batch", type=int, default=8, help="instances played in lockstep")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0, help="the match's seed")
+    p.add_argument("--device", default="cpu", help="torch device of the match")
     p.add_argument("--lines", type=int, default=10, help="rows of the printed curve")
     p.set_defaults(func=cmd_play)
 
@@ -244,7 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="an entrant (repeatable; replaces the config's entrants)",
     )
     p.add_argument(
-        "--modes", nargs="+", default=None, choices=("self_play", "cross_play")
+        "--modes",
+        nargs="+",
+        default=None,
+        choices=("self_play", "cross_play"),
+        help="override: pairings played",
     )
     p.add_argument(
         "--rulesets",
@@ -264,7 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes (every match runs isolated in one, even with 1)",
     )
     p.add_argument(
-        "--backend", choices=("sequential", "processes", "ray"), default=None
+        "--backend",
+        choices=("sequential", "processes", "ray"),
+        default=None,
+        help="where matches run (default: processes)",
     )
     p.add_argument("--address", default=None, help="Ray cluster address")
     p.add_argument("--resume", action="store_true", help="complete an interrupted run")
@@ -278,12 +308,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=None, help="override: seconds per match"
     )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _progress_arguments(p)
     p.set_defaults(func=cmd_tournament)
 
     p = sub.add_parser("report", help="(re)write the report of a tournament folder")
     p.add_argument("out", help="the tournament's output folder")
-    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    _progress_arguments(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("train", help="train a learned agent (PPO or SAC) for a seat")

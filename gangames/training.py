@@ -412,7 +412,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "env_id",
         help="a view id (gangames/DiracGAN-generator-v0), or a game id with --self-play",
     )
-    parser.add_argument("--algo", choices=["ppo", "sac"], default="ppo")
+    parser.add_argument(
+        "--algo", choices=["ppo", "sac"], default="ppo", help="SB3 algorithm"
+    )
     parser.add_argument(
         "--timesteps",
         type=int,
@@ -420,15 +422,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="steps (per seat and round in self-play)",
     )
     parser.add_argument("--out", default="runs/train", help="output folder")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="training seed")
     parser.add_argument(
         "--opponent", default=None, help="agent name or saved policy of the other seat"
     )
     parser.add_argument(
-        "--opponent-kwargs", type=_json_dict, default=None, metavar="JSON"
+        "--opponent-kwargs",
+        type=_json_dict,
+        default=None,
+        metavar="JSON",
+        help="the opponent agent's hyperparameters",
     )
-    parser.add_argument("--mode", choices=["update", "step_size", "mix"], default=None)
-    parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument(
+        "--mode",
+        choices=["update", "step_size", "mix"],
+        default=None,
+        help="what the policy controls (default: the view's, update)",
+    )
+    parser.add_argument(
+        "--max-steps", type=int, default=None, help="rounds per episode"
+    )
     parser.add_argument(
         "--env-kwargs",
         type=_json_dict,
@@ -436,14 +449,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="JSON",
         help='further view and game options, e.g. \'{"base": "adam"}\'',
     )
-    parser.add_argument("--algo-kwargs", type=_json_dict, default=None, metavar="JSON")
-    parser.add_argument("--net-arch", type=_widths, default=[64, 64])
-    parser.add_argument("--activation", default="tanh")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--algo-kwargs",
+        type=_json_dict,
+        default=None,
+        metavar="JSON",
+        help="further arguments of the SB3 algorithm",
+    )
+    parser.add_argument(
+        "--net-arch",
+        type=_widths,
+        default=[64, 64],
+        metavar="W,W,…",
+        help="hidden layer widths",
+    )
+    parser.add_argument(
+        "--activation", default="tanh", help="activation of the hidden layers"
+    )
+    parser.add_argument("--device", default="cpu", help="torch device of the policy")
     parser.add_argument("--self-play", action="store_true", help="alternate both seats")
     parser.add_argument("--rounds", type=int, default=4, help="self-play rounds")
     parser.add_argument("--pool-size", type=int, default=5, help="self-play pool")
-    parser.add_argument("--tensorboard", action="store_true")
+    parser.add_argument(
+        "--tensorboard", action="store_true", help="write TensorBoard logs"
+    )
     parser.add_argument(
         "--no-progress", action="store_true", help="hide the progress bar"
     )

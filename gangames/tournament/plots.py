@@ -26,6 +26,7 @@ from gangames.tournament.analysis import (
     interquartile_band,
 )
 from gangames.tournament.match import play_match
+from gangames.tournament.progress import tracker
 from gangames.tournament.schedule import Match
 
 __all__ = [
@@ -203,24 +204,35 @@ def performance_profiles(profiles: dict[str, Profile], folder: Path) -> Path:
     return _save(plt, fig, folder / "performance_profile.png")
 
 
-def samples(results: Results, folder: Path) -> list[Path]:
+def samples(results: Results, folder: Path, *, progress: str = "none") -> list[Path]:
     """Generated samples per entrant for the games that draw themselves.
 
     Replays seed 0 of each self-play match of the last ruleset (exact: a match's seed
     depends only on its identity) with ``render_mode="rgb_array"``; each panel is
     titled with the entrant, the final round and the final quality metrics. Games
-    that cannot render (no ``rgb_array``) are skipped.
+    that cannot render (no ``rgb_array``) are skipped. ``progress`` shows the
+    replays (:func:`~gangames.tournament.progress.tracker`).
     """
     cfg = results.config
     ruleset = cfg.rulesets[-1]
     out: list[Path] = []
+    replays = {
+        g.label: [
+            r
+            for r in results.select("self_play", ruleset)
+            if r["game"] == g.label
+            and r["seed_index"] == 0
+            and r["trajectory"] is not None
+        ]
+        for g in cfg.games
+        if "rgb_array" in _render_modes(g.id)
+    }
+    bar = tracker(
+        sum(map(len, replays.values())), f"{cfg.name}: sample replays", progress
+    )
     for g in cfg.games:
-        if "rgb_array" not in _render_modes(g.id):
-            continue
         frames = []
-        for r in results.select("self_play", ruleset):
-            if r["game"] != g.label or r["seed_index"] != 0 or r["trajectory"] is None:
-                continue
+        for r in replays.get(g.label, []):
             match = Match(
                 r["match_id"],
                 r["mode"],
@@ -237,6 +249,7 @@ def samples(results: Results, folder: Path) -> list[Path]:
                 frame = env.render()
             except InvalidConfigError:
                 break  # this version of the game cannot render: no sample plots
+            bar.update()
             if frame is not None:
                 m = r["metrics"]
                 quality = "\n".join(
@@ -276,6 +289,7 @@ def samples(results: Results, folder: Path) -> list[Path]:
         )
         fig.suptitle(f"{g.label}: samples at the end of seed 0 ({ruleset})")
         out.append(_save(plt, fig, folder / f"samples_{safe_name(g.label)}.png"))
+    bar.close()
     return out
 
 

@@ -377,10 +377,14 @@ TARGET_COLUMNS = [
 ]
 
 
-def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
+def write_report(
+    out_dir: str | Path, *, plots: bool = True, progress: str = "none"
+) -> Report:
     """Write the report of the tournament in ``out_dir`` into its report folder.
 
     See the module docstring for the files. Returns the leaderboard and the paths.
+    ``progress`` shows the replays of the sample plots
+    (:func:`~gangames.tournament.progress.tracker`).
     """
     results = load_results(out_dir)
     cfg = results.config
@@ -506,6 +510,6 @@ def write_report(out_dir: str | Path, *, plots: bool = True) -> Report:
         profiles = {r: a.profile for r, a in analyses.items() if a.profile is not None}
         if profiles:
             written.append(plotting.performance_profiles(profiles, folder))
-        written += plotting.samples(results, folder)
+        written += plotting.samples(results, folder, progress=progress)
     staging.commit(folder, final)
     return Report(board, sorted(final / p.relative_to(folder) for p in written))

@@ -12,15 +12,14 @@ only on its identity — with the same results an uninterrupted run gives.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from tqdm import tqdm
-
+from gangames.errors import InvalidConfigError
 from gangames.tournament.backends import make_backend
 from gangames.tournament.config import TournamentConfig, load_config, resolve_output
+from gangames.tournament.progress import MODES, tracker
 from gangames.tournament.schedule import (
     Match,
     default_choices,
@@ -51,7 +50,7 @@ def run(
     backend: str | None = None,
     resume: bool = False,
     address: str | None = None,
-    progress: bool | None = None,
+    progress: str | bool | None = None,
     setup: Callable[[], Any] | None = None,
 ) -> RunSummary:
     """Play a tournament into ``out_dir`` (a SQLite store; the report is separate).
@@ -65,7 +64,10 @@ def run(
             ``"ray"``.
         resume: complete the matches missing from an existing store of this config.
         address: Ray cluster address (``backend="ray"``).
-        progress: show a progress bar (default: when stderr is a terminal).
+        progress: ``"auto"`` (default: a bar when stderr is a terminal, else a line
+            per tenth of the work or per 30 s), ``"bar"``, ``"lines"`` or ``"none"``
+            (:mod:`~gangames.tournament.progress`); ``True`` and ``False`` mean
+            ``"bar"`` and ``"none"``.
         setup: picklable callable run in every worker first (plugins not installed as
             entry points, e.g. agents registered by a test module or a notebook: the
             workers are fresh processes and only know what ``setup`` registers).
@@ -76,6 +78,13 @@ def run(
             a store another process is writing
             (:class:`~gangames.tournament.store.StoreLockedError`).
     """
+    mode = (
+        progress
+        if isinstance(progress, str)
+        else {None: "auto", True: "bar", False: "none"}[progress]
+    )
+    if mode not in MODES:
+        raise InvalidConfigError(f"progress must be one of {MODES}, got {mode!r}")
     if not isinstance(config, TournamentConfig):
         config = load_config(config)
     out = Path(out_dir)
@@ -85,7 +94,6 @@ def run(
     with Store(path, writer=True) as store:
         store.attach(config, resume=resume)
         done = store.done()
-        show = sys.stderr.isatty() if progress is None else progress
         digest = config.hash()
         played = skipped = scheduled = 0
 
@@ -95,12 +103,13 @@ def run(
             scheduled += len(matches)
             played += len(todo)
             skipped += len(matches) - len(todo)
-            bar = tqdm(total=len(todo), disable=not show, unit="match", desc=desc)
+            if not todo:  # a finished phase (resume) starts no worker
+                return
+            bar = tracker(len(todo), desc, mode)
 
             def record(rec: dict[str, Any]) -> None:
                 store.write(rec, digest)
-                bar.update(1)
-                bar.set_postfix_str(rec["status"], refresh=False)
+                bar.update(rec["status"])
 
             try:
                 chosen.run(config, todo, record)
