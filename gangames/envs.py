@@ -71,10 +71,11 @@ refused, not silently projected).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gymnasium
 import numpy as np
@@ -276,6 +277,8 @@ class _Session:
             )
         self._check_reward_support()
         lead = () if config.batch is None else (config.batch,)
+        entries = (config.batch or 1) * sum(game.dim(s) for s in SEATS)
+        self.one_thread = torch.device(config.device).type == "cpu" and entries <= SMALL
         f = config.numpy_dtype
         self.observation_spaces = {}
         self.action_spaces = {}
@@ -734,6 +737,31 @@ def _metadata(game: Game) -> dict[str, Any]:
     }
 
 
+# Entries per round (B · (d_θ + d_φ)) up to which a CPU env computes on one thread:
+# torch's intra-op threads only add overhead at this size (the README's DiracGAN
+# snippet, B = 64, runs 1.6–5× faster on one thread on 2 cores), and tensors this
+# small are below torch's parallel grain, so results are the same bit for bit.
+SMALL = 1 << 14
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _one_thread_if_small(method: _F) -> _F:
+    """Run ``method`` on one torch thread when the env is small (restored after)."""
+
+    @functools.wraps(method)
+    def wrapper(self: _Common, *args: Any, **kwargs: Any) -> Any:
+        threads = torch.get_num_threads()
+        if not self._session.one_thread or threads == 1:
+            return method(self, *args, **kwargs)
+        torch.set_num_threads(1)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class _Common:
     """Methods both adapters share."""
 
@@ -830,6 +858,7 @@ class GameParallelEnv(_Common, ParallelEnv):
         self.agents: list[str] = []
         self.metadata = _metadata(game)
 
+    @_one_thread_if_small
     def reset(
         self, seed: int | Sequence[int] | None = None, options: dict | None = None
     ):
@@ -844,6 +873,7 @@ class GameParallelEnv(_Common, ParallelEnv):
             {seat: dict(info) for seat in SEATS},
         )
 
+    @_one_thread_if_small
     def step(self, actions: Mapping[str, Any]):
         """Apply both updates at once; returns the five PettingZoo dicts."""
         s = self._session
@@ -905,6 +935,7 @@ class GameAECEnv(_Common, AECEnv):
         self.agents: list[str] = []
         self.metadata = _metadata(game)
 
+    @_one_thread_if_small
     def reset(
         self, seed: int | Sequence[int] | None = None, options: dict | None = None
     ) -> None:
@@ -926,10 +957,12 @@ class GameAECEnv(_Common, AECEnv):
         info = s.info(s.metrics())
         self.infos = {a: dict(info) for a in self.agents}
 
+    @_one_thread_if_small
     def observe(self, agent: str) -> dict[str, Any]:
         """Observation of ``agent`` at the current point (its gradient is charged to it)."""
         return self._session.export_obs(self._session.observe(_seat(agent)))
 
+    @_one_thread_if_small
     def step(self, action: Any) -> None:
         """Apply the selected agent's update; the other seat moves next."""
         s = self._session

@@ -421,3 +421,32 @@ def test_clip_actions_clips_into_the_box_and_is_off_by_default():
         clipped.step({"generator": np.zeros(2), "discriminator": np.full(2, np.nan)})
     with pytest.raises(InvalidConfigError, match="clip_actions must be True or False"):
         gangames.make("gangames/Quadratic-v0", clip_actions="yes")
+
+
+@pytest.mark.parametrize(
+    ("options", "inside"),
+    [
+        ({"batch": 64}, 1),  # the README's snippet: small, on one thread
+        ({"batch": 1024, "dimension": 16}, 2),  # 1024 · 32 entries > SMALL
+    ],
+)
+def test_small_envs_compute_on_one_thread_and_restore_the_count(
+    options, inside, monkeypatch
+):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        env = gangames.make("gangames/Bilinear-v0", **options)
+        seen = []
+        apply = env._session.apply
+
+        def spy(*args, **kwargs):
+            seen.append(torch.get_num_threads())
+            return apply(*args, **kwargs)
+
+        monkeypatch.setattr(env._session, "apply", spy)
+        obs, _ = env.reset(seed=0)
+        env.step({s: -0.1 * obs[s]["gradient"] for s in env.agents})
+        assert seen == [inside] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
