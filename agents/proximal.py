@@ -182,8 +182,9 @@ def proximal(
     prox_lambda: Hyperparameter = 1.0,
     inner_steps: int = 10,
     inner_lr: Hyperparameter = 0.1,
-    lr_generator: Hyperparameter = 0.1,
+    lr_generator: Hyperparameter | None = None,
     anchor_rate: float = 1.0,
+    lr: Hyperparameter = 0.1,
 ) -> Solver:
     """Proximal training (Farnia & Ozdaglar 2020), critic first in the sequential env.
 
@@ -203,9 +204,11 @@ def proximal(
             retrieved; sweep {0.1, 1, 10} (docs/algorithms.md §2.2 [ours]).
         inner_steps: K_in (5–20).
         inner_lr: α ≤ 1/(L_φ + λ).
-        lr_generator: η_θ.
+        lr_generator: η_θ (default ``lr``).
         anchor_rate: r = η_φλ ∈ (0, 1]; 1 = the anchor jumps to the inner solution
             ("K_in critic steps with a proximal regulariser, then one G step").
+        lr: η_θ where ``lr_generator`` is not given (the name every rule accepts;
+            the critic's steps are ``inner_lr`` and ``anchor_rate``).
 
     Oracle cost per round: critic ``K_in − 1`` beyond its observed gradient (K_in in
     all), generator 0 (``anchor_rate = 1``; 1 otherwise after the first round) beyond
@@ -226,8 +229,9 @@ def proximal(
         * Sidheekh, Aimen & Krishnan, "On characterizing GAN convergence through
           proximal duality gap", ICML 2021 — the proximal gap to monitor it with.
     """
+    positive_number("lr", lr)
     return Solver(
-        proximal_generator(lr_generator, anchor_rate),
+        proximal_generator(lr if lr_generator is None else lr_generator, anchor_rate),
         proximal_critic(prox_lambda, inner_steps, inner_lr, anchor_rate),
         "proximal",
         order="sequential",

@@ -31,7 +31,7 @@ from typing import NamedTuple
 import torch
 
 from agents.linalg import conjugate_gradient_solve, normal_equations_solve
-from agents.transforms import Hyperparameter, positive_number, scale
+from agents.transforms import Hyperparameter, positive_number, scale, seat_steps
 from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
@@ -142,12 +142,13 @@ def stackelberg_leader(
 
 
 def stackelberg(
-    lr_leader: Hyperparameter = 0.05,
-    lr_follower: Hyperparameter = 0.05,
+    lr_leader: Hyperparameter | None = None,
+    lr_follower: Hyperparameter | None = None,
     regularization: Hyperparameter = 1.0,
     cg_iterations: int = 5,
     warm_start: bool = True,
     leader: str = "generator",
+    lr: Hyperparameter = 0.05,
 ) -> Solver:
     """Stackelberg gradient dynamics: an implicit-gradient leader, a gradient follower.
 
@@ -160,13 +161,16 @@ def stackelberg(
     played simultaneously. See :func:`stackelberg_leader` for the oracle calls.
 
     Args:
-        lr_leader: η_x (Fiez's MoG code: 1e-4 to 4e-4 with Adam; plain steps here).
-        lr_follower: η_y.
+        lr_leader: η_x (default ``lr``; Fiez's MoG code: 1e-4 to 4e-4 with Adam;
+            plain steps here).
+        lr_follower: η_y (default ``lr``).
         regularization: λ_reg (Fiez's default 1.0).
         cg_iterations: CG iterations (Fiez's fast mode: 5).
         warm_start: warm-start CG at the previous solution.
         leader: ``"generator"`` (minimax, the usual GAN reading) or
             ``"discriminator"`` (maximin).
+        lr: both steps, where ``lr_leader`` or ``lr_follower`` is not given (the
+            name every rule accepts).
 
     Oracle cost per step: follower 0 extra; leader ``2·(cg_iterations + 1 +
     warm_start)`` gradient-equivalents (default 14: 7 HVPs), cf. docs/algorithms.md §10.
@@ -187,6 +191,9 @@ def stackelberg(
     """
     if leader not in SEATS:
         raise InvalidConfigError(f"leader must be one of {SEATS}, got {leader!r}")
+    positive_number("lr", lr)
+    lr_leader = lr if lr_leader is None else lr_leader
+    lr_follower = lr if lr_follower is None else lr_follower
     positive_number("lr_follower", lr_follower)
     lead = stackelberg_leader(lr_leader, regularization, cg_iterations, warm_start)
     follow = _gradient_descent(lr_follower, "stackelberg_follower")
@@ -256,10 +263,11 @@ def follow_the_ridge_rule(
 
 
 def follow_the_ridge(
-    lr_generator: Hyperparameter = 0.05,
-    lr_discriminator: Hyperparameter = 0.05,
+    lr_generator: Hyperparameter | None = None,
+    lr_discriminator: Hyperparameter | None = None,
     cg_iterations: int = 5,
     damping: Hyperparameter = 0.1,
+    lr: Hyperparameter = 0.05,
 ) -> Solver:
     """Follow-the-Ridge: gradient descent for the generator, ridge-following critic.
 
@@ -288,10 +296,12 @@ def follow_the_ridge(
           extrapolated ``y + η_x w``; no weight decay on the discriminator.
 
     Args:
-        lr_generator: η_x.
-        lr_discriminator: η_y.
+        lr_generator: η_x (default ``lr``).
+        lr_discriminator: η_y (default ``lr``).
         cg_iterations: CG iterations on the normal equations (public code: 5).
         damping: δ (shrinks each eigen-component of the inverse by ``h²/(h² + δ)``).
+        lr: both steps, where a seat's own one is not given (the name every rule
+            accepts).
 
     Oracle cost per step: generator 0 extra; discriminator ``2·cg_iterations + 2``
     HVPs, i.e. ``4·cg_iterations + 4`` gradient-equivalents (default 24).
@@ -307,12 +317,12 @@ def follow_the_ridge(
         * Wang, Zhang & Ba, "On solving minimax optimization locally: a
           follow-the-ridge approach", ICLR 2020.
     """
-    positive_number("lr_generator", lr_generator)
+    steps = seat_steps(lr, lr_generator, lr_discriminator)
     follower = follow_the_ridge_rule(
-        lr_discriminator, lr_generator, cg_iterations, damping
+        steps.discriminator, steps.generator, cg_iterations, damping
     )
     return Solver(
-        _gradient_descent(lr_generator, "ftr_leader"), follower, "follow_the_ridge"
+        _gradient_descent(steps.generator, "ftr_leader"), follower, "follow_the_ridge"
     )
 
 

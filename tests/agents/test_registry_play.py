@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ import agents
 import gangames
 from agents.transforms import scale
 from gangames.errors import InvalidConfigError
-from gangames.play import SeatAgent
+from gangames.play import SeatAgent, env_for
 from gangames.rules import Solver, UpdateRule, chain, constant_cost
 
 
@@ -114,3 +116,34 @@ def test_sequential_solver_refuses_an_env_of_another_order():
         "gangames/Quadratic-v0", order="sequential", first="discriminator", max_steps=3
     )
     assert len(agents.play(env, solver, seed=0)) == 4
+
+
+def test_every_rule_accepts_lr():
+    takes = {
+        n: inspect.signature(agents.registry.factory(n)).parameters
+        for n in agents.names()
+    }
+    assert [n for n, p in takes.items() if "lr" not in p] == ["sb3"]  # a policy file
+
+
+@pytest.mark.parametrize(
+    ("name", "own"),
+    [
+        ("stackelberg", ("lr_leader", "lr_follower")),
+        ("follow_the_ridge", ("lr_generator", "lr_discriminator")),
+        ("proximal", ("lr_generator",)),
+    ],
+)
+def test_lr_sets_the_seat_steps_and_seat_names_override_it(name, own):
+    def final(**hp):
+        solver = agents.make(name, **hp)
+        env = env_for("gangames/NoNashQuadratic-v0", solver, max_steps=20)
+        agents.play(env, solver, seed=0)
+        return env.match.state.theta, env.match.state.phi
+
+    by_lr = final(lr=0.07)
+    by_seat = final(**dict.fromkeys(own, 0.07))
+    assert all(torch.equal(a, b) for a, b in zip(by_lr, by_seat, strict=True))
+    mixed = final(lr=0.2, **dict.fromkeys(own, 0.07))
+    assert all(torch.equal(a, b) for a, b in zip(mixed, by_seat, strict=True))
+    assert not torch.equal(final(lr=0.2)[0], by_seat[0])
