@@ -168,7 +168,7 @@ def _game(id: str, kwargs: dict[str, Any], caller: str) -> Game:
         **kwargs,
     }
     fields = _game_fields(s.entry_point)
-    unknown = sorted(set(merged) - fields - {"particles"}) if fields else []
+    unknown = [] if fields is None else sorted(set(merged) - fields - {"particles"})
     if unknown:
         raise UnexpectedKeywordError.of(
             caller,
