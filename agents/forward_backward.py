@@ -45,8 +45,8 @@ from gangames.rules import (
     Solver,
     Transform,
     UpdateRule,
-    chain,
     constant_cost,
+    rule_from,
     stateless,
 )
 
@@ -136,7 +136,7 @@ def srfb_rule(
 ) -> UpdateRule:
     """One seat's SRFB step (see :func:`srfb`)."""
     lr = positive_number("lr", lr)
-    return chain(
+    return rule_from(
         average_samples(sample_schedule(samples, growth, offset)),
         scale(-lr),
         relax(relaxation),
@@ -169,7 +169,7 @@ def srfb(
     game's feasible set. On the box-constrained bilinear game its last iterate
     converges, where projected GDA's last iterate sticks to the boundary (T1).
 
-    Built as ``chain(average_samples(S), scale(−λ), relax(δ), project(Π))``.
+    Built as ``rule_from(average_samples(S), scale(−λ), relax(δ), project(Π))``.
 
     Args:
         lr: step λ > 0; the deterministic golden-ratio bound is λ ≤ 1/(2δL), L the

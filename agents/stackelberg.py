@@ -40,8 +40,8 @@ from gangames.rules import (
     Observation,
     Solver,
     UpdateRule,
-    chain,
     constant_cost,
+    rule_from,
     stateless,
 )
 from gangames.types import SEATS
@@ -59,7 +59,7 @@ __all__ = [
 
 def _gradient_descent(lr: Hyperparameter, name: str) -> UpdateRule:
     """``Δ = −lr · ∇ own loss`` (the observed gradient; no extra cost)."""
-    return chain(scale(-lr), name=name)
+    return rule_from(scale(-lr), name=name)
 
 
 # ---- Stackelberg (Fiez, Chasnov & Ratliff 2020) ----------------------------------------

@@ -29,7 +29,7 @@ import agents
 import gangames
 from agents.forward_backward import fbf, srfb
 from agents.transforms import scale
-from gangames.rules import Solver, chain
+from gangames.rules import Solver, rule_from
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Args:
 
 def projected_gda(lr: float) -> Solver:
     """Simultaneous GDA; the env's projection makes it forward–backward."""
-    rule = chain(scale(-lr), name="projected_gda")
+    rule = rule_from(scale(-lr), name="projected_gda")
     return Solver(rule, rule, "projected_gda")
 
 

@@ -29,7 +29,7 @@ import agents
 import gangames
 from agents.proximal import proximal
 from agents.transforms import scale
-from gangames.rules import Solver, chain
+from gangames.rules import Solver, rule_from
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def main(args: Args = Args()) -> None:
     done_gda = set()
     for game, lam, rate in args.runs:
         if game not in done_gda:
-            gd = chain(scale(-args.lr_gda), name="gd")
+            gd = rule_from(scale(-args.lr_gda), name="gd")
             env = gangames.make(game, prox_lambda=lam, **common)
             infos = agents.play(env, Solver(gd, gd, "gda"), seed=seeds)
             report(f"{game[9:]} GDA (prox gap at λ={lam})", env, infos)

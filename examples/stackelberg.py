@@ -28,7 +28,7 @@ import agents
 import gangames
 from agents.stackelberg import follow_the_ridge, stackelberg, unrolled
 from agents.transforms import scale
-from gangames.rules import Solver, chain
+from gangames.rules import Solver, rule_from
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Args:
 
 def solvers(args: Args) -> list[Solver]:
     """GDA written inline, then the three anticipating methods."""
-    gd = chain(scale(-args.lr), name="gd")
+    gd = rule_from(scale(-args.lr), name="gd")
     return [
         Solver(gd, gd, "gda"),
         stackelberg(args.lr, args.lr, args.regularization, args.cg_iterations),

@@ -22,7 +22,7 @@ from gangames.errors import InvalidConfigError
 from gangames.games.bilinear import Bilinear
 from gangames.oracle import Oracle
 from gangames.random import Stream
-from gangames.rules import Solver, chain
+from gangames.rules import Solver, rule_from
 from gangames.testing import check_rule
 from tests.agents.scaffold import observation, series
 
@@ -233,7 +233,7 @@ def test_box_bilinear_srfb_last_iterate_converges_projected_gda_does_not():
     d_srfb = _play(srfb(lr=0.4), 300, box=1.0)
     assert (d_srfb[0] > 0.5).all()
     assert (d_srfb[-1] < 1e-3).all(), d_srfb[-1]
-    rule = chain(scale(-0.2), name="projected_gda")  # the env projects onto the box
+    rule = rule_from(scale(-0.2), name="projected_gda")  # the env projects onto the box
     d_gda = _play(Solver(rule, rule, "projected_gda"), 300, box=1.0)
     assert (d_gda[-50:].min(axis=0) > 0.5).all(), d_gda[-50:].min(axis=0)
 

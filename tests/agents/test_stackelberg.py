@@ -29,7 +29,7 @@ from gangames.engine import new_match
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, ParamLayout
 from gangames.random import Stream
-from gangames.rules import Observation, Solver, chain
+from gangames.rules import Observation, Solver, rule_from
 from gangames.testing import check_rule
 
 F64 = torch.float64
@@ -243,7 +243,7 @@ def _t4_distance(solver: Solver, steps: int = 60) -> torch.Tensor:
 
 def test_on_t4_gda_diverges_while_the_sequential_family_converges():
     lr = 0.2
-    gd = chain(scale(-lr), name="gd")
+    gd = rule_from(scale(-lr), name="gd")
     assert (_t4_distance(Solver(gd, gd, "gda")) > 0.9).all()  # pinned to the box
     for solver in (
         stackelberg(lr, lr, regularization=0.0),
