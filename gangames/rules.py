@@ -185,12 +185,15 @@ def rule_from(
     """
     transform = chain(*transforms)
 
+    def init(params: torch.Tensor, stream: Stream) -> tuple:
+        return transform.init(params, stream)
+
     def update(
         obs: Observation, state: tuple, oracle: SeatOracle
     ) -> tuple[torch.Tensor, tuple]:
         return transform.update(obs.gradient, state, obs, oracle)
 
-    return UpdateRule(transform.init, update, name, transform.cost, order)
+    return UpdateRule(init, update, name, transform.cost, order)
 
 
 class Solver(NamedTuple):
