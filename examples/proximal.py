@@ -44,6 +44,8 @@ class Args:
     """K_in, the critic's proximal ascent steps per round"""
     inner_lr: float = 0.2
     """α, the critic's inner step (≤ 1/(L_φ + λ))"""
+    inner_methods: tuple[str, ...] = ("gradient", "extragradient")
+    """the critic's inner steps: the paper's gradient ascent, and extragradient"""
     lr_generator: float = 0.1
     """η_θ of the proximal generator"""
     runs: tuple[tuple[str, float, float], ...] = field(
@@ -68,7 +70,7 @@ def report(label: str, env, infos: list[dict]) -> None:
     last = infos[-1]
     theta = env.match.state.theta[:, 0]
     print(
-        f"{label:52s} θ≈±{theta.abs().mean():.4f}"
+        f"{label:56s} θ≈±{theta.abs().mean():.4f}"
         f"  Nash gap {last['duality_gap'].mean():7.3f}"
         f"  prox gap {last['proximal_gap'].mean():7.3f}"
         f"  distance {last['distance'].max():9.2e}"
@@ -90,11 +92,18 @@ def main(args: Args = Args()) -> None:
         env = gangames.make(
             game, order="sequential", first="discriminator", prox_lambda=lam, **common
         )
-        solver = proximal(
-            lam, args.inner_steps, args.inner_lr, args.lr_generator, anchor_rate=rate
-        )
-        infos = agents.play(env, solver, seed=seeds)
-        report(f"{game[9:]} proximal λ={lam} anchor_rate={rate}", env, infos)
+        for method in args.inner_methods:
+            solver = proximal(
+                lam,
+                args.inner_steps,
+                args.inner_lr,
+                args.lr_generator,
+                anchor_rate=rate,
+                inner_method=method,
+            )
+            infos = agents.play(env, solver, seed=seeds)
+            label = f"{game[9:]} proximal λ={lam} r={rate} {method}"
+            report(label, env, infos)
 
 
 if __name__ == "__main__":
