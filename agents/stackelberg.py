@@ -12,6 +12,11 @@ Stackelberg points rather than local Nash points (§3.4):
 * :func:`unrolled` — the generator differentiates through K simulated critic steps
   (Metz, Poole, Pfau & Sohl-Dickstein, 2017).
 
+Each anticipation is a transform that queries the oracle and declares its cost
+(:func:`total_derivative`, :func:`ridge_correction`, :func:`unrolled_gradient`); the
+rules chain it with a step size, and other chains can reuse it
+(:func:`adam_stackelberg_leader`).
+
 Notation (seat-relative, as the oracle gives it): the anticipating seat ``x`` minimises
 its own loss ``f₁``, the other seat ``y`` minimises its own loss ``f₂``. The oracle's
 games are zero-sum (the generator's loss is ``V``, the discriminator's ``−V``), so
@@ -95,6 +100,7 @@ def stackelberg_leader(
     = ``∂²f₂/∂x∂y · w`` = ``hvp(loss="opponent", rows="own", cols="opponent")``. In
     zero-sum form this is ``∇_θV − H_θφ(H_φφ − λ_reg I)⁻¹∇_φV``. ``λ_reg = 0`` gives the
     exact total derivative ``dV(x, y*(x))/dx`` at the follower's best response.
+    Built as ``rule_from(total_derivative(λ_reg, …), scale(−η))``.
 
     Args:
         lr: leader step size η.
@@ -183,8 +189,10 @@ def adam_stackelberg_leader(
     """A Stackelberg leader that runs Adam on its implicit total derivative.
 
     ``rule_from(total_derivative(λ_reg, …), scale_by_adam(b1, b2, eps), scale(−η))``:
-    what Fiez, Chasnov & Ratliff's GAN code does for the leader (Adam, β1 = 0.5, step
-    1e-4 to 4e-4). Same oracle cost as :func:`stackelberg_leader`.
+    the leader of Fiez, Chasnov & Ratliff's GAN experiments (Adam, steps 1e-4 to 4e-4
+    in their mixture-of-Gaussians code; the β defaults here are
+    :func:`~agents.transforms.scale_by_adam`'s). Same oracle cost as
+    :func:`stackelberg_leader`.
 
     Example:
         >>> import agents, gangames
