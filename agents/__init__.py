@@ -30,7 +30,14 @@ from agents.registry import factory, make, names, register, search_space
 from agents.search import Choice, IntUniform, LogUniform, SearchSpace, Uniform
 from agents.sweep import SweepGroup, sweep
 from gangames.play import SeatAgent, env_for, play
-from gangames.rules import Observation, Solver, Transform, UpdateRule, chain
+from gangames.rules import (
+    Observation,
+    Solver,
+    Transform,
+    UpdateRule,
+    chain,
+    rule_from,
+)
 
 __all__ = [
     "Choice",
@@ -51,6 +58,7 @@ __all__ = [
     "names",
     "play",
     "register",
+    "rule_from",
     "search_space",
     "sweep",
 ]

@@ -73,7 +73,7 @@ from agents.transforms import (
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
-from gangames.rules import Observation, Solver, Transform, chain
+from gangames.rules import Observation, Solver, Transform, rule_from
 from gangames.types import SEATS
 
 __all__ = [
@@ -298,7 +298,7 @@ def conjugate_gradient(
     )
     exponent = {"generator": e_gen, "discriminator": e_dis}
     g, d = (
-        chain(
+        rule_from(
             conjugate_direction(beta, (lo, hi), coefficient, per_layer),
             scale_by_schedule(
                 _schedule(schedule, steps.own(seat), exponent[seat]), sign=1.0

@@ -70,7 +70,7 @@ from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
-from gangames.rules import Observation, UpdateRule, chain
+from gangames.rules import Observation, UpdateRule, rule_from
 from gangames.types import Seat
 
 __all__ = [
@@ -192,13 +192,13 @@ def base_rule(name: str, seat: Seat, config: ControlConfig) -> UpdateRule:
     """The update rule a base name denotes for ``seat`` (built-in or registered)."""
     lr = config.base_lr
     if name == "gradient":
-        return chain(scale(-lr), name=name)
+        return rule_from(scale(-lr), name=name)
     if name == "momentum":
-        return chain(trace(0.9), scale(-lr), name=name)
+        return rule_from(trace(0.9), scale(-lr), name=name)
     if name == "adam":
-        return chain(scale_by_adam(0.5, 0.999), scale(-lr), name=name)
+        return rule_from(scale_by_adam(0.5, 0.999), scale(-lr), name=name)
     if name == "optimistic":
-        return chain(scale_by_optimism(), scale(-lr), name=name)
+        return rule_from(scale_by_optimism(), scale(-lr), name=name)
     if name not in names():
         raise InvalidConfigError(
             f"unknown base rule {name!r}: expected a built-in direction {DIRECTIONS} "

@@ -29,8 +29,8 @@ from gangames.rules import (
     Observation,
     Solver,
     Transform,
-    chain,
     constant_cost,
+    rule_from,
     stateless,
 )
 from gangames.types import SEATS
@@ -108,7 +108,7 @@ def extragradient(
     """
     steps = seat_steps(lr, lr_generator, lr_discriminator)
     g, d = (
-        chain(
+        rule_from(
             extrapolate(steps.own(seat), steps.opponent(seat)),
             scale(-steps.own(seat)),
             name="extragradient",
@@ -153,7 +153,7 @@ def optimistic_gda(
     """
     steps = seat_steps(lr, lr_generator, lr_discriminator)
     g, d = (
-        chain(scale_by_optimism(), scale(-steps.own(seat)), name="optimistic_gda")
+        rule_from(scale_by_optimism(), scale(-steps.own(seat)), name="optimistic_gda")
         for seat in SEATS
     )
     return Solver(g, d, "optimistic_gda")

@@ -41,8 +41,8 @@ from gangames.rules import (
     Observation,
     Solver,
     Transform,
-    chain,
     constant_cost,
+    rule_from,
     stateless,
 )
 from gangames.types import SEATS
@@ -83,7 +83,7 @@ def gda(
           converge?", ICML 2018 (divergence on Dirac-GAN).
     """
     steps = seat_steps(lr, lr_generator, lr_discriminator)
-    g, d = (chain(scale(-steps.own(seat)), name="gda") for seat in SEATS)
+    g, d = (rule_from(scale(-steps.own(seat)), name="gda") for seat in SEATS)
     return Solver(g, d, "gda")
 
 
@@ -157,8 +157,8 @@ def alternating_gda(
         raise InvalidConfigError(f"n_critic must be an int ≥ 1, got {n_critic!r}")
     if first not in SEATS:
         raise InvalidConfigError(f"first must be one of {SEATS}, got {first!r}")
-    g = chain(scale(-steps.generator), name="alternating_gda", order="sequential")
-    d = chain(
+    g = rule_from(scale(-steps.generator), name="alternating_gda", order="sequential")
+    d = rule_from(
         critic_steps(steps.discriminator, n_critic),
         name="alternating_gda",
         order="sequential",
@@ -210,7 +210,7 @@ def adam(
         positive_number(name, value, allow_zero=True, below=1.0, per_instance=False)
     positive_number("eps", eps, per_instance=False)
     g, d = (
-        chain(scale_by_adam(b1, b2, eps), scale(-steps.own(seat)), name="adam")
+        rule_from(scale_by_adam(b1, b2, eps), scale(-steps.own(seat)), name="adam")
         for seat in SEATS
     )
     return Solver(g, d, "adam")

@@ -39,7 +39,7 @@ from agents.transforms import (
 )
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
-from gangames.rules import Observation, Solver, UpdateRule, chain, constant_cost
+from gangames.rules import Observation, Solver, UpdateRule, constant_cost, rule_from
 
 __all__ = ["MirrorState", "langevin", "langevin_rule", "mirror_gan", "mirror_gan_rule"]
 
@@ -55,7 +55,7 @@ def langevin_rule(
         prior_std = positive_number("prior_std", prior_std, per_instance=False)
         pieces.append(add_decayed_weights(temperature / prior_std**2))
     pieces += [scale(-lr), add_noise(constant(sqrt(2.0 * lr * temperature)))]
-    return chain(*pieces, name="langevin")
+    return rule_from(*pieces, name="langevin")
 
 
 def langevin(
@@ -80,7 +80,7 @@ def langevin(
     which collapses each cloud in games such as CirclePursuit (docs/algorithms.md T6).
     The noise comes from the rule's keyed stream, so a batch equals single runs.
 
-    Built as ``chain(scale_by_particles(), add_decayed_weights(τ/σ₀²), scale(−η),
+    Built as ``rule_from(scale_by_particles(), add_decayed_weights(τ/σ₀²), scale(−η),
     add_noise(√(2ητ)))``. On a pure (unlifted) game it is stochastic gradient Langevin
     descent–ascent with K = 1.
 

@@ -30,18 +30,32 @@ from typing import NamedTuple
 
 import torch
 
-from agents.transforms import Hyperparameter, positive_number
+from agents.transforms import Hyperparameter, positive_number, scale
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
 from gangames.random import Stream
-from gangames.rules import Observation, Solver, UpdateRule, constant_cost, stateless
+from gangames.rules import (
+    Observation,
+    Solver,
+    Transform,
+    UpdateRule,
+    constant_cost,
+    rule_from,
+    stateless,
+)
 
 __all__ = [
+    "METHODS",
     "ProximalGeneratorState",
+    "danskin_gradient",
     "proximal",
+    "proximal_best_response",
     "proximal_critic",
     "proximal_generator",
 ]
+
+METHODS = ("gradient", "extragradient")
+"""The inner-loop steps of :func:`proximal_best_response`."""
 
 
 def _rate(anchor_rate: float) -> None:
@@ -55,6 +69,7 @@ def proximal_critic(
     inner_steps: int = 10,
     inner_lr: Hyperparameter = 0.1,
     anchor_rate: float = 1.0,
+    inner_method: str = "gradient",
 ) -> UpdateRule:
     """The critic's rule: K_in proximal ascent steps, then an anchor move.
 
@@ -66,26 +81,71 @@ def proximal_critic(
 
     ``Π`` is the seat's projection (free; the identity for unconstrained critics). The
     first inner gradient is the observed one (``φ̃⁰ = φ_t``, where the penalty's
-    gradient vanishes).
+    gradient vanishes). Built as ``rule_from(proximal_best_response(λ, K_in, α),
+    scale(r))``; ``inner_method="extragradient"`` takes extragradient inner steps.
 
     Args:
         prox_lambda: λ > 0.
         inner_steps: K_in ≥ 1.
         inner_lr: α (docs/algorithms.md §2.2: ``α ≤ 1/(L_φ + λ)``).
         anchor_rate: r = η_φλ ∈ (0, 1]; 1 moves the anchor to the inner solution.
+        inner_method: ``"gradient"`` or ``"extragradient"`` inner steps
+            (:func:`proximal_best_response`).
 
-    Oracle cost per step: ``K_in − 1`` gradients.
+    Oracle cost per step: ``K_in − 1`` gradients (``2·K_in − 1`` extragradient).
 
     Example:
         >>> proximal_critic(1.0, inner_steps=20).cost(0)
         19.0
+        >>> proximal_critic(1.0, inner_steps=20, inner_method="extragradient").cost(0)
+        39.0
 
     References:
         Farnia & Ozdaglar, ICML 2020 (see :func:`proximal`).
     """
+    _rate(anchor_rate)
+    return rule_from(
+        proximal_best_response(prox_lambda, inner_steps, inner_lr, inner_method),
+        scale(anchor_rate),
+        name="proximal_critic",
+        order="sequential",
+    )
+
+
+def proximal_best_response(
+    prox_lambda: Hyperparameter = 1.0,
+    inner_steps: int = 10,
+    inner_lr: Hyperparameter = 0.1,
+    method: str = "gradient",
+) -> Transform:
+    """Replace the direction by ``φ̃^{K_in} − φ_t``: K_in steps on the proximal problem.
+
+    The inner problem is ``min_φ̃ g(θ, φ̃) + (λ/2)‖φ̃ − φ_t‖²`` (own loss ``g``, anchor
+    ``φ_t = obs.own``), with the proximal field ``G(φ̃) = ∇_φ g(θ, φ̃) + λ(φ̃ − φ_t)``
+    and ``φ̃⁰ = φ_t``; the incoming direction is taken as ``∇_φ g(θ, φ_t)`` (the
+    observed gradient, where the penalty's gradient vanishes). One inner step:
+
+    * ``method="gradient"``: ``φ̃^{k+1} = Π[φ̃^k − α G(φ̃^k)]``;
+    * ``method="extragradient"``: ``φ̂ = Π[φ̃^k − α G(φ̃^k)]``,
+      ``φ̃^{k+1} = Π[φ̃^k − α G(φ̂)]`` (Korpelevich's step on the inner problem, which
+      is strongly monotone in φ̃ whenever λ exceeds g's weak-convexity modulus).
+
+    ``Π`` is the seat's projection (free).
+
+    Args:
+        prox_lambda: λ > 0.
+        inner_steps: K_in ≥ 1.
+        inner_lr: α.
+        method: ``"gradient"`` or ``"extragradient"``.
+
+    Cost per step: ``K_in − 1`` gradients (gradient), ``2·K_in − 1`` (extragradient).
+
+    Example:
+        >>> proximal_best_response(inner_steps=5, method="extragradient").cost(0)
+        9.0
+    """
     positive_number("prox_lambda", prox_lambda)
     positive_number("inner_lr", inner_lr)
-    _rate(anchor_rate)
     if (
         isinstance(inner_steps, bool)
         or not isinstance(inner_steps, int)
@@ -94,28 +154,32 @@ def proximal_critic(
         raise InvalidConfigError(
             f"inner_steps must be an int >= 1, got {inner_steps!r}"
         )
+    if method not in METHODS:
+        raise InvalidConfigError(f"method must be one of {METHODS}, got {method!r}")
+    extra = method == "extragradient"
 
     def update(
-        obs: Observation, state: tuple, oracle: SeatOracle
+        updates: torch.Tensor, state: tuple, obs: Observation, oracle: SeatOracle
     ) -> tuple[torch.Tensor, tuple]:
         anchor = obs.own
         inner = anchor
-        grad = obs.gradient
+        grad = updates
         for k in range(inner_steps):
             if k > 0:
                 grad = oracle.grad(inner, obs.opponent)
-            inner = oracle.project(
+            step = oracle.project(
                 inner - inner_lr * (grad + prox_lambda * (inner - anchor))
             )
-        return anchor_rate * (inner - anchor), state
+            if extra:
+                half_grad = oracle.grad(step, obs.opponent)
+                step = oracle.project(
+                    inner - inner_lr * (half_grad + prox_lambda * (step - anchor))
+                )
+            inner = step
+        return inner - anchor, state
 
-    return UpdateRule(
-        stateless,
-        update,
-        "proximal_critic",
-        constant_cost(float(inner_steps - 1)),
-        "sequential",
-    )
+    per_step = 2.0 if extra else 1.0
+    return Transform(stateless, update, constant_cost(per_step * inner_steps - 1.0))
 
 
 class ProximalGeneratorState(NamedTuple):
@@ -156,6 +220,22 @@ def proximal_generator(
         Farnia & Ozdaglar, ICML 2020 (see :func:`proximal`).
     """
     positive_number("lr", lr)
+    return rule_from(
+        danskin_gradient(anchor_rate),
+        scale(-lr),
+        name="proximal_generator",
+        order="sequential",
+    )
+
+
+def danskin_gradient(anchor_rate: float = 1.0) -> Transform:
+    """Replace the direction by ``∇_θV(θ_t, φ̃)`` at the critic's inner solution φ̃.
+
+    With ``anchor_rate = 1`` the observed direction passes through; otherwise ``φ̃ =
+    φ_t + (φ_{t+1} − φ_t)/r`` from the anchor seen the round before (see
+    :func:`proximal_generator`). Cost: 0 if ``anchor_rate == 1`` or in the first round,
+    else 1 gradient.
+    """
     _rate(anchor_rate)
     exact = anchor_rate == 1.0
 
@@ -163,19 +243,22 @@ def proximal_generator(
         return ProximalGeneratorState(None)
 
     def update(
-        obs: Observation, state: ProximalGeneratorState, oracle: SeatOracle
+        updates: torch.Tensor,
+        state: ProximalGeneratorState,
+        obs: Observation,
+        oracle: SeatOracle,
     ) -> tuple[torch.Tensor, ProximalGeneratorState]:
         if exact or state.previous is None:
-            direction = obs.gradient
+            direction = updates
         else:
             inner = state.previous + (obs.opponent - state.previous) / anchor_rate
             direction = oracle.grad(obs.own, inner)
-        return -lr * direction, ProximalGeneratorState(obs.opponent)
+        return direction, ProximalGeneratorState(obs.opponent)
 
     def cost(step: int) -> float:
         return 0.0 if exact or step == 0 else 1.0
 
-    return UpdateRule(init, update, "proximal_generator", cost, "sequential")
+    return Transform(init, update, cost)
 
 
 def proximal(
@@ -185,6 +268,7 @@ def proximal(
     lr_generator: Hyperparameter | None = None,
     anchor_rate: float = 1.0,
     lr: Hyperparameter = 0.1,
+    inner_method: str = "gradient",
 ) -> Solver:
     """Proximal training (Farnia & Ozdaglar 2020), critic first in the sequential env.
 
@@ -209,6 +293,8 @@ def proximal(
             ("K_in critic steps with a proximal regulariser, then one G step").
         lr: η_θ where ``lr_generator`` is not given (the name every rule accepts;
             the critic's steps are ``inner_lr`` and ``anchor_rate``).
+        inner_method: ``"gradient"`` (the paper's) or ``"extragradient"`` inner steps
+            (:func:`proximal_best_response`; 2 gradients per inner step).
 
     Oracle cost per round: critic ``K_in − 1`` beyond its observed gradient (K_in in
     all), generator 0 (``anchor_rate = 1``; 1 otherwise after the first round) beyond
@@ -223,6 +309,17 @@ def proximal(
         >>> bool(abs(abs(env.match.state.theta[0, 0]) - 2**-0.5) < 1e-3)
         True
 
+        With extragradient inner steps (an inner loop that also handles rotational
+        inner problems):
+
+        >>> env = gangames.make("gangames/NonRealizableGAN-v0", order="sequential",
+        ...                     first="discriminator", max_steps=300)
+        >>> infos = agents.play(env, proximal(prox_lambda=1.0, inner_steps=10,
+        ...                                   inner_lr=0.3,
+        ...                                   inner_method="extragradient"), seed=0)
+        >>> bool(abs(abs(env.match.state.theta[0, 0]) - 2**-0.5) < 1e-3)
+        True
+
     References:
         * Farnia & Ozdaglar, "Do GANs always have Nash equilibria?", ICML 2020
           (arXiv 2002.09124).
@@ -232,7 +329,7 @@ def proximal(
     positive_number("lr", lr)
     return Solver(
         proximal_generator(lr if lr_generator is None else lr_generator, anchor_rate),
-        proximal_critic(prox_lambda, inner_steps, inner_lr, anchor_rate),
+        proximal_critic(prox_lambda, inner_steps, inner_lr, anchor_rate, inner_method),
         "proximal",
         order="sequential",
         first="discriminator",

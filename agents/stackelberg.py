@@ -12,6 +12,11 @@ Stackelberg points rather than local Nash points (§3.4):
 * :func:`unrolled` — the generator differentiates through K simulated critic steps
   (Metz, Poole, Pfau & Sohl-Dickstein, 2017).
 
+Each anticipation is a transform that queries the oracle and declares its cost
+(:func:`total_derivative`, :func:`ridge_correction`, :func:`unrolled_gradient`); the
+rules chain it with a step size, and other chains can reuse it
+(:func:`adam_stackelberg_leader`).
+
 Notation (seat-relative, as the oracle gives it): the anticipating seat ``x`` minimises
 its own loss ``f₁``, the other seat ``y`` minimises its own loss ``f₂``. The oracle's
 games are zero-sum (the generator's loss is ``V``, the discriminator's ``−V``), so
@@ -31,7 +36,13 @@ from typing import NamedTuple
 import torch
 
 from agents.linalg import conjugate_gradient_solve, normal_equations_solve
-from agents.transforms import Hyperparameter, positive_number, scale, seat_steps
+from agents.transforms import (
+    Hyperparameter,
+    positive_number,
+    scale,
+    scale_by_adam,
+    seat_steps,
+)
 from gangames import checks
 from gangames.errors import InvalidConfigError
 from gangames.oracle import SeatOracle
@@ -39,27 +50,32 @@ from gangames.random import Stream
 from gangames.rules import (
     Observation,
     Solver,
+    Transform,
     UpdateRule,
-    chain,
     constant_cost,
+    rule_from,
     stateless,
 )
 from gangames.types import SEATS
 
 __all__ = [
     "StackelbergState",
+    "adam_stackelberg_leader",
     "follow_the_ridge",
     "follow_the_ridge_rule",
+    "ridge_correction",
     "stackelberg",
     "stackelberg_leader",
+    "total_derivative",
     "unrolled",
+    "unrolled_gradient",
     "unrolled_rule",
 ]
 
 
 def _gradient_descent(lr: Hyperparameter, name: str) -> UpdateRule:
     """``Δ = −lr · ∇ own loss`` (the observed gradient; no extra cost)."""
-    return chain(scale(-lr), name=name)
+    return rule_from(scale(-lr), name=name)
 
 
 # ---- Stackelberg (Fiez, Chasnov & Ratliff 2020) ----------------------------------------
@@ -90,6 +106,7 @@ def stackelberg_leader(
     = ``∂²f₂/∂x∂y · w`` = ``hvp(loss="opponent", rows="own", cols="opponent")``. In
     zero-sum form this is ``∇_θV − H_θφ(H_φφ − λ_reg I)⁻¹∇_φV``. ``λ_reg = 0`` gives the
     exact total derivative ``dV(x, y*(x))/dx`` at the follower's best response.
+    Built as ``rule_from(total_derivative(λ_reg, …), scale(−η))``.
 
     Args:
         lr: leader step size η.
@@ -111,6 +128,28 @@ def stackelberg_leader(
         Fiez, Chasnov & Ratliff, ICML 2020 (see :func:`stackelberg`).
     """
     positive_number("lr", lr)
+    return rule_from(
+        total_derivative(regularization, cg_iterations, warm_start),
+        scale(-lr),
+        name="stackelberg_leader",
+    )
+
+
+def total_derivative(
+    regularization: Hyperparameter = 1.0,
+    cg_iterations: int = 5,
+    warm_start: bool = True,
+) -> Transform:
+    """Replace the own-loss gradient by the leader's implicit total derivative.
+
+    ``g ↦ g − (∇²_{yx} f₂)ᵀ w`` with ``w = (∇²_{yy} f₂ + λ_reg I)⁻¹ ∇_y f₁`` solved by
+    CG (see :func:`stackelberg_leader` for the oracle calls). A following
+    ``scale(−η)`` makes Fiez et al.'s plain leader step; ``scale_by_adam()`` before it
+    makes the Adam leader of their GAN experiments (:func:`adam_stackelberg_leader`).
+    The state is the last ``w``, the CG warm start.
+
+    Cost per step: ``2·(cg_iterations + 1 + warm_start)`` gradient-equivalents.
+    """
     positive_number("regularization", regularization, allow_zero=True)
     checks.number("cg_iterations", cg_iterations, low=1, integer=True)
     hvps = cg_iterations + 1 + (1 if warm_start else 0)
@@ -119,7 +158,10 @@ def stackelberg_leader(
         return StackelbergState(None)
 
     def update(
-        obs: Observation, state: StackelbergState, oracle: SeatOracle
+        updates: torch.Tensor,
+        state: StackelbergState,
+        obs: Observation,
+        oracle: SeatOracle,
     ) -> tuple[torch.Tensor, StackelbergState]:
         own, opp = obs.own, obs.opponent
         cross = -obs.opponent_gradient  # ∇_y f₁ = −∇_y f₂ (zero-sum)
@@ -136,9 +178,49 @@ def stackelberg_leader(
             follower_hessian, cross, x0, cg_iterations, regularization
         )
         mixed = oracle.hvp(own, opp, w, loss="opponent", rows="own", cols="opponent")
-        return -lr * (obs.gradient - mixed), StackelbergState(w)
+        return updates - mixed, StackelbergState(w)
 
-    return UpdateRule(init, update, "stackelberg_leader", constant_cost(2.0 * hvps))
+    return Transform(init, update, constant_cost(2.0 * hvps))
+
+
+def adam_stackelberg_leader(
+    lr: Hyperparameter = 2e-4,
+    b1: float = 0.5,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    regularization: Hyperparameter = 1.0,
+    cg_iterations: int = 5,
+    warm_start: bool = True,
+) -> UpdateRule:
+    """A Stackelberg leader that runs Adam on its implicit total derivative.
+
+    ``rule_from(total_derivative(λ_reg, …), scale_by_adam(b1, b2, eps), scale(−η))``:
+    the leader of Fiez, Chasnov & Ratliff's GAN experiments (Adam, steps 1e-4 to 4e-4
+    in their mixture-of-Gaussians code; the β defaults here are
+    :func:`~agents.transforms.scale_by_adam`'s). Same oracle cost as
+    :func:`stackelberg_leader`.
+
+    Example:
+        >>> import agents, gangames
+        >>> leader = adam_stackelberg_leader(lr=0.02)
+        >>> leader.cost(0)  # 7 HVPs, as the plain leader
+        14.0
+        >>> solver = stackelberg(lr_follower=0.2)._replace(generator=leader)
+        >>> env = gangames.make("gangames/NoNashQuadratic-v0", max_steps=400)
+        >>> infos = agents.play(env, solver, seed=0)
+        >>> bool(infos[-1]["distance"] < 1e-3)
+        True
+
+    References:
+        Fiez, Chasnov & Ratliff, ICML 2020 (see :func:`stackelberg`).
+    """
+    positive_number("lr", lr)
+    return rule_from(
+        total_derivative(regularization, cg_iterations, warm_start),
+        scale_by_adam(b1, b2, eps),
+        scale(-lr),
+        name="adam_stackelberg_leader",
+    )
 
 
 def stackelberg(
@@ -240,13 +322,29 @@ def follow_the_ridge_rule(
         Wang, Zhang & Ba, ICLR 2020 (see :func:`follow_the_ridge`).
     """
     positive_number("lr", lr)
+    return rule_from(
+        scale(-lr),
+        ridge_correction(lr_leader, cg_iterations, damping),
+        name="follow_the_ridge",
+    )
+
+
+def ridge_correction(
+    lr_leader: Hyperparameter, cg_iterations: int = 5, damping: Hyperparameter = 0.1
+) -> Transform:
+    """Add the follower's move along its ridge: ``u ↦ u + η_x H_yy(g)⁻¹H_yx(g)∇_x f``.
+
+    Solved on the normal equations ``(H² + δI)w = H e`` (see
+    :func:`follow_the_ridge_rule`). Cost per step: ``4·cg_iterations + 4``
+    gradient-equivalents.
+    """
     positive_number("lr_leader", lr_leader)
     checks.number("cg_iterations", cg_iterations, low=1, integer=True)
     positive_number("damping", damping, allow_zero=True)
     hvps = 2 * cg_iterations + 2
 
     def update(
-        obs: Observation, state: tuple, oracle: SeatOracle
+        updates: torch.Tensor, state: tuple, obs: Observation, oracle: SeatOracle
     ) -> tuple[torch.Tensor, tuple]:
         own, opp = obs.own, obs.opponent
         e = oracle.hvp(
@@ -257,9 +355,9 @@ def follow_the_ridge_rule(
             return oracle.hvp(own, opp, v, loss="own", rows="own", cols="own")
 
         w = normal_equations_solve(own_hessian, e, None, cg_iterations, damping)
-        return -lr * obs.gradient + lr_leader * w, state
+        return updates + lr_leader * w, state
 
-    return UpdateRule(stateless, update, "follow_the_ridge", constant_cost(2.0 * hvps))
+    return Transform(stateless, update, constant_cost(2.0 * hvps))
 
 
 def follow_the_ridge(
@@ -377,8 +475,26 @@ def unrolled_rule(
         Metz, Poole, Pfau & Sohl-Dickstein, ICLR 2017 (see :func:`unrolled`).
     """
     positive_number("lr", lr)
+    name = "unrolled" if second_order else "unrolled_first_order"
+    return rule_from(
+        unrolled_gradient(
+            unroll_steps, lr if unroll_lr is None else unroll_lr, second_order
+        ),
+        scale(-lr),
+        name=name,
+    )
+
+
+def unrolled_gradient(
+    unroll_steps: int, unroll_lr: Hyperparameter, second_order: bool = True
+) -> Transform:
+    """Replace the own-loss gradient by ``d f_K/dx``, the unrolled surrogate's gradient.
+
+    See :func:`unrolled_rule` for the unroll, the reverse accumulation and the cost
+    (``3K + 1``, ``K`` first order, 0 for ``K = 0``, where the gradient passes through).
+    """
     checks.number("unroll_steps", unroll_steps, low=0, integer=True)
-    eta_u = lr if unroll_lr is None else unroll_lr
+    eta_u = unroll_lr
     positive_number("unroll_lr", eta_u)
     k_steps = unroll_steps
     if k_steps == 0:
@@ -389,10 +505,10 @@ def unrolled_rule(
         cost = float(k_steps)
 
     def update(
-        obs: Observation, state: tuple, oracle: SeatOracle
+        updates: torch.Tensor, state: tuple, obs: Observation, oracle: SeatOracle
     ) -> tuple[torch.Tensor, tuple]:
         if k_steps == 0:
-            return -lr * obs.gradient, state
+            return updates, state
         own = obs.own
         path = [obs.opponent]  # y⁰ … y^K
         step_grad = obs.opponent_gradient
@@ -413,10 +529,9 @@ def unrolled_rule(
                 own, path[0], adjoint, loss="opponent", rows="own", cols="opponent"
             )
             direction = direction - eta_u * mixed
-        return -lr * direction, state
+        return direction, state
 
-    name = "unrolled" if second_order else "unrolled_first_order"
-    return UpdateRule(stateless, update, name, constant_cost(cost))
+    return Transform(stateless, update, constant_cost(cost))
 
 
 def unrolled(

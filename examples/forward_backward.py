@@ -29,7 +29,7 @@ import agents
 import gangames
 from agents.forward_backward import fbf, srfb
 from agents.transforms import scale
-from gangames.rules import Solver, chain
+from gangames.rules import Solver, rule_from
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class Args:
     """rounds per match"""
     lr: float = 0.4
     """step size of every method"""
+    momentum: float = 0.2
+    """β of SRFB with heavy-ball momentum (a ``trace`` piece before the step)"""
     seeds: int = 4
     """instances played in one batch"""
     seed: int = 0
@@ -56,7 +58,7 @@ class Args:
 
 def projected_gda(lr: float) -> Solver:
     """Simultaneous GDA; the env's projection makes it forward–backward."""
-    rule = chain(scale(-lr), name="projected_gda")
+    rule = rule_from(scale(-lr), name="projected_gda")
     return Solver(rule, rule, "projected_gda")
 
 
@@ -93,6 +95,8 @@ def main(args: Args = Args()) -> None:
     print(f"Bilinear-v0, box={args.box}, d={args.dimension}, {args.steps} rounds")
     report("projected GDA", run(projected_gda(args.lr), args.steps, args))
     report("SRFB δ=0.618", run(srfb(lr=args.lr), args.steps, args))
+    with_momentum = srfb(lr=args.lr, momentum=args.momentum)
+    report(f"SRFB + momentum {args.momentum}", run(with_momentum, args.steps, args))
     report("FBF (Tseng)", run(fbf(lr=args.lr), args.steps, args))
 
     print(f"\nwith gradient noise {args.noise}, {args.noisy_steps} rounds")

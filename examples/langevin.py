@@ -27,7 +27,7 @@ import agents
 import gangames
 from agents.langevin import langevin, mirror_gan
 from agents.transforms import scale
-from gangames.rules import Solver, chain
+from gangames.rules import Solver, rule_from
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Args:
 
 def gda(lr: float) -> Solver:
     """Simultaneous gradient descent–ascent: Δ = −lr · own-loss gradient."""
-    rule = chain(scale(-lr), name="gda")
+    rule = rule_from(scale(-lr), name="gda")
     return Solver(rule, rule, "gda")
 
 

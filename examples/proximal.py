@@ -29,7 +29,7 @@ import agents
 import gangames
 from agents.proximal import proximal
 from agents.transforms import scale
-from gangames.rules import Solver, chain
+from gangames.rules import Solver, rule_from
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class Args:
     """K_in, the critic's proximal ascent steps per round"""
     inner_lr: float = 0.2
     """α, the critic's inner step (≤ 1/(L_φ + λ))"""
+    inner_methods: tuple[str, ...] = ("gradient", "extragradient")
+    """the critic's inner steps: the paper's gradient ascent, and extragradient"""
     lr_generator: float = 0.1
     """η_θ of the proximal generator"""
     runs: tuple[tuple[str, float, float], ...] = field(
@@ -68,7 +70,7 @@ def report(label: str, env, infos: list[dict]) -> None:
     last = infos[-1]
     theta = env.match.state.theta[:, 0]
     print(
-        f"{label:52s} θ≈±{theta.abs().mean():.4f}"
+        f"{label:56s} θ≈±{theta.abs().mean():.4f}"
         f"  Nash gap {last['duality_gap'].mean():7.3f}"
         f"  prox gap {last['proximal_gap'].mean():7.3f}"
         f"  distance {last['distance'].max():9.2e}"
@@ -82,7 +84,7 @@ def main(args: Args = Args()) -> None:
     done_gda = set()
     for game, lam, rate in args.runs:
         if game not in done_gda:
-            gd = chain(scale(-args.lr_gda), name="gd")
+            gd = rule_from(scale(-args.lr_gda), name="gd")
             env = gangames.make(game, prox_lambda=lam, **common)
             infos = agents.play(env, Solver(gd, gd, "gda"), seed=seeds)
             report(f"{game[9:]} GDA (prox gap at λ={lam})", env, infos)
@@ -90,11 +92,18 @@ def main(args: Args = Args()) -> None:
         env = gangames.make(
             game, order="sequential", first="discriminator", prox_lambda=lam, **common
         )
-        solver = proximal(
-            lam, args.inner_steps, args.inner_lr, args.lr_generator, anchor_rate=rate
-        )
-        infos = agents.play(env, solver, seed=seeds)
-        report(f"{game[9:]} proximal λ={lam} anchor_rate={rate}", env, infos)
+        for method in args.inner_methods:
+            solver = proximal(
+                lam,
+                args.inner_steps,
+                args.inner_lr,
+                args.lr_generator,
+                anchor_rate=rate,
+                inner_method=method,
+            )
+            infos = agents.play(env, solver, seed=seeds)
+            label = f"{game[9:]} proximal λ={lam} r={rate} {method}"
+            report(label, env, infos)
 
 
 if __name__ == "__main__":

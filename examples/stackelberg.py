@@ -11,7 +11,11 @@ point. Expected (derived in §8):
   ``λ_reg = 0`` its direction is exactly ``2x``; the default ``λ_reg = 1`` slows it);
 * Follow-the-Ridge's linearisation ``[[6, −4], [16, −10]]`` has the double eigenvalue
   −2: it converges for η < 1;
-* unrolling 5 critic steps converges.
+* unrolling 5 critic steps converges;
+* Adam on the leader's total derivative (``adam_stackelberg_leader``, the leader of
+  Fiez et al.'s GAN experiments), a chain of the same implicit-gradient piece with
+  ``scale_by_adam`` before the step, approaches (0, 0) too, more slowly at its
+  per-coordinate step 0.02.
 
 The printed oracle cost (gradient-equivalents per seat, HVPs counted 2) is the price of
 anticipation. The Nash duality gap stays at 3 for every method at (0, 0): that point is
@@ -26,9 +30,14 @@ from dataclasses import dataclass
 
 import agents
 import gangames
-from agents.stackelberg import follow_the_ridge, stackelberg, unrolled
+from agents.stackelberg import (
+    adam_stackelberg_leader,
+    follow_the_ridge,
+    stackelberg,
+    unrolled,
+)
 from agents.transforms import scale
-from gangames.rules import Solver, chain
+from gangames.rules import Solver, rule_from
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,8 @@ class Args:
     """CG iterations of the Stackelberg and Follow-the-Ridge solves"""
     unroll_steps: int = 5
     """K of the unrolled generator"""
+    adam_lr: float = 0.02
+    """step size of the Adam Stackelberg leader (Adam steps are ≈ lr per coordinate)"""
     batch: int = 4
     """instances played in lockstep (one seed each)"""
     seed: int = 0
@@ -54,13 +65,21 @@ class Args:
 
 
 def solvers(args: Args) -> list[Solver]:
-    """GDA written inline, then the three anticipating methods."""
-    gd = chain(scale(-args.lr), name="gd")
+    """GDA written inline, then the anticipating methods."""
+    gd = rule_from(scale(-args.lr), name="gd")
     return [
         Solver(gd, gd, "gda"),
         stackelberg(args.lr, args.lr, args.regularization, args.cg_iterations),
         stackelberg(args.lr, args.lr, 0.0, args.cg_iterations)._replace(
             name="stackelberg λ=0"
+        ),
+        stackelberg(args.lr, args.lr, args.regularization, args.cg_iterations)._replace(
+            generator=adam_stackelberg_leader(
+                args.adam_lr,
+                regularization=args.regularization,
+                cg_iterations=args.cg_iterations,
+            ),
+            name="stackelberg+adam",
         ),
         follow_the_ridge(args.lr, args.lr, args.cg_iterations),
         unrolled(args.lr, args.unroll_steps),

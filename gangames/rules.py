@@ -12,10 +12,12 @@ shape ``(B, d)`` and a new state. Everything is batched over B game instances; n
 is stored on ``self`` or in globals; both seats *minimise their own loss*, so a rule
 sits in either seat without a sign flag (after optax, ``optax/_src/base.py``).
 
-Rules are built by :func:`chain` from :class:`Transform` pieces (a direction, a step
-size, momentum, noise, …), as in optax: the chain starts from the observed own-loss
-gradient and each piece rewrites it. Methods that must query the oracle at other points
-(extragradient, Stackelberg, proximal training) are written as their own rules.
+Rules are built from :class:`Transform` pieces (a direction, a step size, momentum,
+noise, …), as in optax: :func:`chain` of transforms is a transform, and
+:func:`rule_from` turns a chain into a rule that starts from the observed own-loss
+gradient, each piece rewriting it. Pieces that query the oracle at other points (an
+extrapolation, an implicit-gradient correction, an inner best-response loop) are
+transforms too, with their cost per step declared; a chain's cost is the sum.
 
 A :class:`Solver` pairs one rule per seat; symmetric methods use the same rule twice.
 
@@ -40,6 +42,7 @@ __all__ = [
     "UpdateRule",
     "chain",
     "constant_cost",
+    "rule_from",
     "stateless",
 ]
 
@@ -121,17 +124,23 @@ class Transform(NamedTuple):
     cost: Callable[[int], float] = constant_cost(0.0)
 
 
-def chain(*transforms: Transform, name: str, order: str = "simultaneous") -> UpdateRule:
-    """Compose transforms into a rule whose chain starts at the observed gradient.
+def chain(*transforms: Transform) -> Transform:
+    """Compose transforms into one transform: each piece rewrites the previous one's output.
+
+    As optax's ``chain``, the result is itself a :class:`Transform`, so a chain can be a
+    piece of another chain. Its state is the tuple of the pieces' states (piece ``i``
+    initialised from ``stream.fork(i + 1)``) and its cost per step is the sum of the
+    pieces' costs, so a piece that queries the oracle (an extrapolation, an implicit
+    correction, an inner loop) is charged where it sits.
 
     Args:
-        *transforms: pieces applied in order; the last must produce the update Δ.
-        name: the rule's id.
-        order: the env the rule is designed for.
+        *transforms: pieces applied in order.
 
     Example:
-        >>> from agents.transforms import scale
-        >>> sgd = chain(scale(-0.1), name="sgd")  # Δ = −0.1 · gradient
+        >>> from agents.transforms import scale, trace
+        >>> heavy_ball = chain(trace(0.9), scale(-0.1))  # a transform, not yet a rule
+        >>> chain(heavy_ball, scale(2.0)).cost(0)  # a chain inside a chain
+        0.0
     """
 
     def init(params: torch.Tensor, stream: Stream) -> tuple:
@@ -140,9 +149,8 @@ def chain(*transforms: Transform, name: str, order: str = "simultaneous") -> Upd
         )
 
     def update(
-        obs: Observation, state: tuple, oracle: SeatOracle
+        updates: torch.Tensor, state: tuple, obs: Observation, oracle: SeatOracle
     ) -> tuple[torch.Tensor, tuple]:
-        updates = obs.gradient
         new_state = []
         for t, s in zip(transforms, state, strict=True):
             updates, s = t.update(updates, s, obs, oracle)
@@ -152,7 +160,40 @@ def chain(*transforms: Transform, name: str, order: str = "simultaneous") -> Upd
     def cost(step: int) -> float:
         return sum(t.cost(step) for t in transforms)
 
-    return UpdateRule(init, update, name, cost, order)
+    return Transform(init, update, cost)
+
+
+def rule_from(
+    *transforms: Transform, name: str, order: str = "simultaneous"
+) -> UpdateRule:
+    """The rule that runs ``chain(*transforms)`` from the observed own-loss gradient.
+
+    The chain's input is ``obs.gradient`` (already paid for by the environment) and its
+    output is the update Δ; the rule's state and cost are the chain's.
+
+    Args:
+        *transforms: pieces applied in order; the last must produce the update Δ.
+        name: the rule's id.
+        order: the env the rule is designed for.
+
+    Example:
+        >>> from agents.transforms import scale, trace
+        >>> sgd = rule_from(scale(-0.1), name="sgd")  # Δ = −0.1 · gradient
+        >>> momentum = rule_from(chain(trace(0.9), scale(-0.1)), name="momentum")
+        >>> momentum.name, momentum.cost(0)
+        ('momentum', 0.0)
+    """
+    transform = chain(*transforms)
+
+    def init(params: torch.Tensor, stream: Stream) -> tuple:
+        return transform.init(params, stream)
+
+    def update(
+        obs: Observation, state: tuple, oracle: SeatOracle
+    ) -> tuple[torch.Tensor, tuple]:
+        return transform.update(obs.gradient, state, obs, oracle)
+
+    return UpdateRule(init, update, name, transform.cost, order)
 
 
 class Solver(NamedTuple):

@@ -18,12 +18,12 @@ from agents.control import MODES, RAW_LIMIT
 from agents.transforms import scale
 from gangames.errors import InvalidActionError, InvalidConfigError
 from gangames.registration import register_views, view_id
-from gangames.rules import Solver, chain
+from gangames.rules import Solver, rule_from
 from gangames.wrappers import GameView
 
 
 def _gd(lr: float, name: str = "test_gd") -> Solver:
-    rule = chain(scale(-lr), name=name)
+    rule = rule_from(scale(-lr), name=name)
     return Solver(rule, rule, name)
 
 
@@ -111,7 +111,7 @@ def test_update_mode_replays_play_with_the_same_rules(seat, registered_gd):
         obs, r, term, done, info = env.step((-lr * grad / max_update).astype("float32"))
         rewards.append(r)
         assert not term
-    me, them = chain(scale(-lr), name="me"), chain(scale(-opp_lr), name="them")
+    me, them = rule_from(scale(-lr), name="me"), rule_from(scale(-opp_lr), name="them")
     solver = Solver(
         *((me, them) if seat == "generator" else (them, me)), name="reference"
     )

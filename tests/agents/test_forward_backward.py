@@ -17,12 +17,13 @@ from agents.transforms import (
     project_l1_ball,
     projection,
     scale,
+    trace,
 )
 from gangames.errors import InvalidConfigError
 from gangames.games.bilinear import Bilinear
 from gangames.oracle import Oracle
 from gangames.random import Stream
-from gangames.rules import Solver, chain
+from gangames.rules import Solver, rule_from
 from gangames.testing import check_rule
 from tests.agents.scaffold import observation, series
 
@@ -233,9 +234,27 @@ def test_box_bilinear_srfb_last_iterate_converges_projected_gda_does_not():
     d_srfb = _play(srfb(lr=0.4), 300, box=1.0)
     assert (d_srfb[0] > 0.5).all()
     assert (d_srfb[-1] < 1e-3).all(), d_srfb[-1]
-    rule = chain(scale(-0.2), name="projected_gda")  # the env projects onto the box
+    rule = rule_from(scale(-0.2), name="projected_gda")  # the env projects onto the box
     d_gda = _play(Solver(rule, rule, "projected_gda"), 300, box=1.0)
     assert (d_gda[-50:].min(axis=0) > 0.5).all(), d_gda[-50:].min(axis=0)
+
+
+def test_srfb_with_momentum_is_heavy_ball_when_unrelaxed_and_converges_on_the_box():
+    # δ = 0, S = 1, no constraint: SRFB + trace(β) is heavy-ball GDA, Δ = −λ(βv + g)
+    heavy = rule_from(trace(0.5), scale(-0.1), name="heavy_ball")
+    expect = _play(Solver(heavy, heavy, "heavy_ball"), 40, dtype="float64")
+    got = _play(srfb(lr=0.1, relaxation=0.0, momentum=0.5), 40, dtype="float64")
+    np.testing.assert_allclose(got, expect, rtol=1e-12, atol=1e-15)
+    # on the box game the relaxed, projected rule with momentum still converges
+    solver = srfb(lr=0.4, momentum=0.2)
+    assert solver.name == "srfb_momentum"
+    assert (_play(solver, 300, box=1.0)[-1] < 1e-3).all()
+    check_rule(solver, "gangames/Bilinear-v0", steps=4)
+
+
+def test_srfb_momentum_must_be_in_the_unit_interval():
+    with pytest.raises(InvalidConfigError, match="momentum"):
+        srfb(momentum=1.0)
 
 
 def test_fbf_contracts_the_unconstrained_bilinear_at_the_extragradient_rate():

@@ -62,6 +62,33 @@ def test_inner_loop_matches_the_closed_form_proximal_maximiser(lam, alpha, k):
         torch.testing.assert_close(y + delta, star)
 
 
+@pytest.mark.parametrize("lam, alpha, k", [(1.0, 0.2, 3), (0.5, 0.3, 6)])
+def test_extragradient_inner_loop_contracts_at_the_extragradient_rate(lam, alpha, k):
+    # T4's proximal field is G(y) = c(y − ỹ*), c = 2 + λ: one extragradient step maps
+    # y − ỹ* to (1 − αc + α²c²)(y − ỹ*), and pays 2 gradients (the first is observed)
+    m = _t4()
+    x, y = m.state.theta, m.state.phi
+    critic = proximal_critic(lam, k, alpha, inner_method="extragradient")
+    assert critic.cost(0) == 2 * k - 1
+    ledger = m.oracle.ledger.copy()
+    delta, _ = _act(critic, m, "discriminator", x, y)
+    assert m.oracle.ledger.cost("discriminator") - ledger.cost("discriminator") == 2 * k
+    star, c = (4 * x + lam * y) / (2 + lam), 2 + lam
+    torch.testing.assert_close(
+        y + delta, star + (1 - alpha * c + (alpha * c) ** 2) ** k * (y - star)
+    )
+    check_rule(
+        proximal(lam, k, alpha, inner_method="extragradient"),
+        "gangames/Quadratic-v0",
+        steps=4,
+    )
+
+
+def test_inner_method_must_be_known():
+    with pytest.raises(InvalidConfigError, match="method must be one of"):
+        proximal(inner_method="adam")
+
+
 def test_slow_anchor_generator_steps_at_the_reconstructed_inner_solution():
     m = _t4()
     x, y = m.state.theta, m.state.phi

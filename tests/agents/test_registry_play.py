@@ -13,11 +13,11 @@ import gangames
 from agents.transforms import scale
 from gangames.errors import InvalidConfigError
 from gangames.play import SeatAgent, env_for
-from gangames.rules import Solver, UpdateRule, chain, constant_cost
+from gangames.rules import Solver, UpdateRule, constant_cost, rule_from
 
 
 def _gda(lr=0.1):
-    rule = chain(scale(-lr), name="sgd")
+    rule = rule_from(scale(-lr), name="sgd")
     return Solver(rule, rule, "test_gda")
 
 
@@ -102,7 +102,7 @@ def test_entry_points_register_agents(monkeypatch):
 
 
 def test_sequential_solver_refuses_an_env_of_another_order():
-    rule = chain(scale(-0.1), name="sgd")
+    rule = rule_from(scale(-0.1), name="sgd")
     solver = Solver(
         rule, rule, "critic_first", order="sequential", first="discriminator"
     )

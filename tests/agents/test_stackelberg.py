@@ -17,6 +17,7 @@ import torch
 import agents
 import gangames
 from agents.stackelberg import (
+    adam_stackelberg_leader,
     follow_the_ridge,
     follow_the_ridge_rule,
     stackelberg,
@@ -29,7 +30,7 @@ from gangames.engine import new_match
 from gangames.errors import InvalidConfigError
 from gangames.game import Game, ParamLayout
 from gangames.random import Stream
-from gangames.rules import Observation, Solver, chain
+from gangames.rules import Observation, Solver, rule_from
 from gangames.testing import check_rule
 
 F64 = torch.float64
@@ -157,10 +158,27 @@ def test_stackelberg_warm_start_carries_the_previous_solution():
     solutions = []
     for _ in range(12):  # the same system each call: warm-started CG keeps improving
         _, state = rule.update(obs, state, view)
-        solutions.append(state.solution)
+        solutions.append(state[0].solution)  # the total_derivative piece
     exact = _solve(Q + 0.5 * torch.eye(D_PHI, dtype=F64), -obs.opponent_gradient)
     errors = [(s - exact).norm() for s in solutions]
     assert errors[-1] < 1e-3 * errors[0]
+
+
+def test_adam_leader_preconditions_the_total_derivative_of_the_plain_leader():
+    # Adam's first step is m̂/(√v̂ + ε) = g/(|g| + ε) of the total derivative g
+    m, *_ = _random_quadratic()
+    plain = _step(stackelberg_leader(1.0, 0.5, cg_iterations=3), m, "generator")
+    total = -plain  # Δ = −1 · g
+    adam = adam_stackelberg_leader(0.01, regularization=0.5, cg_iterations=3)
+    assert adam.cost(0) == stackelberg_leader(0.01, 0.5, cg_iterations=3).cost(0)
+    torch.testing.assert_close(
+        _step(adam, m, "generator"), -0.01 * total / (total.abs() + 1e-8)
+    )
+    check_rule(
+        stackelberg(0.02, 0.2)._replace(generator=adam),
+        "gangames/NoNashQuadratic-v0",
+        steps=4,
+    )
 
 
 # ---- Follow-the-Ridge --------------------------------------------------------------
@@ -243,7 +261,7 @@ def _t4_distance(solver: Solver, steps: int = 60) -> torch.Tensor:
 
 def test_on_t4_gda_diverges_while_the_sequential_family_converges():
     lr = 0.2
-    gd = chain(scale(-lr), name="gd")
+    gd = rule_from(scale(-lr), name="gd")
     assert (_t4_distance(Solver(gd, gd, "gda")) > 0.9).all()  # pinned to the box
     for solver in (
         stackelberg(lr, lr, regularization=0.0),

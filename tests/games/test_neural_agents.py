@@ -7,7 +7,7 @@ import torch
 
 import agents
 from agents.transforms import scale
-from gangames.rules import Solver, chain
+from gangames.rules import Solver, rule_from
 from gangames.testing import check_rule
 
 GAMES = {  # small networks: the matches test the plumbing, not the learning
@@ -26,7 +26,7 @@ SOLVERS = [n for n in agents.names() if n != "sb3"] + ["inline_gda"]
 
 def _gda_solver(lr: float = 0.05) -> Solver:
     """GDA written inline from the public transforms (no registered agent)."""
-    rule = chain(scale(-lr), name="gda")
+    rule = rule_from(scale(-lr), name="gda")
     return Solver(rule, rule, "inline_gda")
 
 

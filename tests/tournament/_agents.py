@@ -16,17 +16,17 @@ import torch
 
 import agents
 from agents.transforms import scale
-from gangames.rules import Solver, Transform, UpdateRule, chain, constant_cost
+from gangames.rules import Solver, Transform, UpdateRule, constant_cost, rule_from
 
 
 def gda(lr: float = 0.05) -> Solver:
-    rule = chain(scale(-lr), name="tgda")
+    rule = rule_from(scale(-lr), name="tgda")
     return Solver(rule, rule, "tgda")
 
 
 def alt(lr: float = 0.05) -> Solver:
     """Alternating GDA: the simultaneous rule in the sequential env, generator first."""
-    rule = chain(scale(-lr), name="talt", order="sequential")
+    rule = rule_from(scale(-lr), name="talt", order="sequential")
     return Solver(rule, rule, "talt", order="sequential", first="generator")
 
 
@@ -70,7 +70,7 @@ def _fault(kind: str, after: int):
 
 
 def faulty(kind: str = "raise", after: int = 2) -> Solver:
-    rule = chain(_fault(kind, after), scale(-0.05), name=f"fault_{kind}")
+    rule = rule_from(_fault(kind, after), scale(-0.05), name=f"fault_{kind}")
     return Solver(rule, rule, f"fault_{kind}")
 
 
