@@ -18,11 +18,11 @@ SOURCES = [
     for path in sorted((ROOT / folder).rglob("*"))
     if path.suffix in {".py", ".toml", ".md"} and path != Path(__file__).resolve()
 ] + [ROOT / "README.md"]
-# "ALGORITHMS.md §2.1", "docs/algorithms.md §8 T4", "ALGORITHMS.md T5", "§1–6"
+# "docs/algorithms.md §2.1", "docs/algorithms.md §8 T4", "docs/algorithms.md T5"
 CITATION = re.compile(
-    r"(?:ALGORITHMS\.md|docs/algorithms\.md)(?: (§\d+(?:\.\d+)?)(?:[–-](\d+))?)?(?:,? (T\d+))?"
+    r"docs/algorithms\.md(?: (§\d+(?:\.\d+)?)(?:[–-](\d+))?)?(?:,? (T\d+))?"
 )
-DESIGN_CITATION = re.compile(r"(?:DESIGN\.md|docs/design\.md) (§\d+)")
+DESIGN_CITATION = re.compile(r"docs/design\.md (§\d+)")
 
 
 def _headings(page: str) -> set[str]:
@@ -100,15 +100,16 @@ def test_literal_markers_and_example_sections():
 
 def test_citations_link_to_their_sections():
     convert = _extension().convert
-    text = (
-        "ALGORITHMS.md §8 T1; docs/algorithms.md §2.1; DESIGN.md §2; docs/algorithms.md"
-    )
+    text = "docs/algorithms.md §8 T1; docs/algorithms.md §2.1; docs/design.md §2; docs/algorithms.md"
     assert convert(text, lambda target: None) == (
-        "[ALGORITHMS.md §8 T1][t1-bilinear]; "
+        "[docs/algorithms.md §8 T1][t1-bilinear]; "
         "[docs/algorithms.md §2.1][21-the-proximal-objective-and-the-proximal-equilibrium]; "
-        "[DESIGN.md §2][2-flat-parameter-vectors]; docs/algorithms.md"
+        "[docs/design.md §2][2-flat-parameter-vectors]; docs/algorithms.md"
     )
-    assert convert("ALGORITHMS.md §99", lambda target: None) == "ALGORITHMS.md §99"
+    assert (
+        convert("docs/algorithms.md §99", lambda target: None)
+        == "docs/algorithms.md §99"
+    )
 
 
 def test_simple_tables_become_markdown_tables():

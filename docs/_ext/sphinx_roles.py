@@ -16,8 +16,8 @@ prose uses a little reStructuredText, which Markdown would print verbatim:
 * A paragraph ending in ``::`` (a literal block follows) ends in ``:``.
 * Simple tables (columns framed by ``=====  =====`` rules) become Markdown tables.
 * Citations of the documentation pages, ``docs/algorithms.md §8 T1`` or
-  ``DESIGN.md §2`` (the names the docstrings used before the pages existed), link to
-  that section's heading; a section the page lacks is reported as a warning.
+  ``docs/design.md §2``, link to that section's heading; a section the page lacks is
+  reported as a warning.
 
 Configured in ``mkdocs.yml`` under the python handler's ``extensions``.
 """
@@ -38,7 +38,7 @@ _RULE = re.compile(r"^( *)(=+)(?: +=+)+ *$")
 _OWN = ("gangames", "agents")
 _DOCS = Path(__file__).resolve().parents[1]
 _CITATION = re.compile(
-    r"(?:docs/)?(ALGORITHMS|algorithms|DESIGN|design)\.md"
+    r"docs/(algorithms|design)\.md"
     r"(?: (§\d+(?:\.\d+)?))?(?:,? (T\d+))?"
 )
 _logger = griffe.get_logger("gangames.docs")
