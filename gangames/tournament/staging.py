@@ -1,10 +1,10 @@
 """Folders written aside and swapped in whole: a reader sees the old one or the new one.
 
-:func:`stage` makes a fresh hidden sibling of the target (``.report.new-XXXX``) to write
+:func:`stage` makes a fresh hidden sibling of the target (``.report.new-<random suffix>``) to write
 into; :func:`commit` puts it in the target's place. On Linux the swap is one
 ``renameat2(RENAME_EXCHANGE)`` system call, atomic: at every instant the target is the
 complete old folder or the complete new one. Elsewhere (or on a file system without
-the exchange) it is two renames — the old folder to ``.report.old-XXXX``, the new one to
+the exchange) it is two renames — the old folder to ``.report.old-<random suffix>``, the new one to
 the target — and a process killed between them leaves the old folder intact under
 that name, which the next :func:`stage` puts back. :func:`stage` also deletes the
 leftovers of writers killed before their commit.
@@ -60,7 +60,7 @@ def commit(staged: Path, target: Path) -> None:
         _remove(staged)  # now the old version
     else:
         old = _fresh(target, "old")
-        os.replace(target, old)  # onto the empty placeholder
+        os.replace(target, old)  # onto the empty folder _fresh reserved for it
         os.rename(staged, target)
         _remove(old)
 
