@@ -90,7 +90,7 @@ def main(args: Args = Args()) -> None:
             infos = run(game_id, options, name, args)
             gaps = "".join(f"{infos[t]['duality_gap'].mean():12.3g}" for t in marks)
             dist = infos[-1]["distance"].mean()
-            spent = infos[-1]["oracle_calls"]["generator"]
+            spent = infos[-1]["oracle_calls_generator"]
             print(f"  {name:16s}{gaps}{dist:12.3g}{spent:9.0f}")
 
 

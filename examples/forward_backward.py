@@ -76,8 +76,8 @@ def run(solver: Solver, steps: int, args: Args, **options) -> dict[str, np.ndarr
     out = {}
     for key in ("distance", "duality_gap"):
         out[key] = np.array([np.asarray(i[key]).mean() for i in infos])
-    # oracle_calls: gradient-equivalents per seat (one batched query counts once).
-    out["cost"] = np.array([float(i["oracle_calls"]["generator"]) for i in infos])
+    # oracle calls: gradient-equivalents per seat (one batched query counts once).
+    out["cost"] = np.array([float(i["oracle_calls_generator"]) for i in infos])
     return out
 
 

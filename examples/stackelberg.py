@@ -99,12 +99,11 @@ def main(args: Args = Args()) -> None:
             args.game, batch=args.batch, dtype="float64", max_steps=args.steps
         )
         last = agents.play(env, solver, seed=seeds)[-1]
-        calls = last["oracle_calls"]
         print(
             f"{solver.name:18s} {last['distance'].max():10.2e}"
             f" {last['duality_gap'].mean():10.3f} {last['grad_norm'].max():10.2e}"
-            f" {calls['generator'] / args.steps:8.1f}"
-            f" {calls['discriminator'] / args.steps:8.1f}"
+            f" {last['oracle_calls_generator'] / args.steps:8.1f}"
+            f" {last['oracle_calls_discriminator'] / args.steps:8.1f}"
         )
 
 

@@ -99,8 +99,8 @@ def cmd_play(args: argparse.Namespace) -> int:
         json.dumps(hp),
     )  # fmt: skip
     preset = config.preset(label)
-    _, infos = play_match(config, match)
-    metrics, calls, curve = score(infos, preset.target)
+    env, infos = play_match(config, match)
+    metrics, calls, curve = score(infos, preset.target, env.gap_estimator)
     every = max(1, len(calls) // args.lines)
     key = metrics["curve"]
     print(f"{preset.label}; target {preset.target}; budget {preset.budget:g}")

@@ -22,15 +22,19 @@ Gap estimates          games without closed-form best responses (neural GANs, or
                        game when ``estimator=…`` is given) get the budgeted estimates
                        of :mod:`gangames.estimators` every ``estimate_every`` rounds
                        (rewards and infos use the latest one; uncharged);
-                       ``gap_estimator`` names its settings and says "lower bound"
+                       ``env.gap_estimator`` names its settings and says "lower bound"
 Infos                  ``value``, ``duality_gap``, ``exploitability_generator``,
                        ``exploitability_discriminator``, ``proximal_gap``,
                        ``grad_norm``, ``distance`` (those the game supports),
-                       ``oracle_calls`` (gradient-equivalents per seat),
-                       ``gap_estimator``, ``gap_estimate_step`` (round of the
-                       latest estimate, where estimated), ``diverged``, ``step``,
-                       and the game's sample-quality metrics if it has any
-                       (``Game.quality``: e.g. ``modes_covered``, ``mmd2``)
+                       ``oracle_calls_generator``, ``oracle_calls_discriminator``
+                       (gradient-equivalents per seat), ``gap_lower_bound``
+                       (whether the gaps are the budgeted estimate),
+                       ``gap_estimate_step`` (round of the latest estimate, where
+                       estimated), ``diverged``, ``step``, and the game's
+                       sample-quality metrics if it has any (``Game.quality``:
+                       e.g. ``modes_covered``, ``mmd2``). Infos hold numbers and
+                       numeric arrays only; the estimator's label is the
+                       attribute ``env.gap_estimator``
 Episode end            truncation at ``max_steps`` rounds, when a seat's oracle cost
                        reaches ``budget``, or when every instance diverged
 =====================  ==========================================================
@@ -648,13 +652,25 @@ class _Session:
                 quality = m.game.quality(m.instance, m.state.theta)
             out.update({name: self.export(val) for name, val in quality.items()})
         out["diverged"] = self.export(m.state.diverged)
-        out["oracle_calls"] = m.oracle.ledger.costs()
-        out["gap_estimator"] = m.game.gap_estimator
-        if self._estimate is not None and self.estimator is not None:
-            out["gap_estimator"] = self.estimator.label
+        for seat, cost in m.oracle.ledger.costs().items():
+            out[f"oracle_calls_{seat}"] = cost
+        out["gap_lower_bound"] = self._estimate is not None
+        if self._estimate is not None:
             out["gap_estimate_step"] = self._estimate[0]
         out["step"] = m.state.step
         return out
+
+    @property
+    def gap_estimator(self) -> str:
+        """How the gaps in the latest infos were obtained (a label; infos are numbers).
+
+        The game's own label (``"exact"``, or the set its closed form is restricted
+        to) until the budgeted estimator has filled a gap; then the estimator's
+        settings, ending in "lower bound".
+        """
+        if self._estimate is not None and self.estimator is not None:
+            return self.estimator.label
+        return self.game.gap_estimator
 
     def observed(self, seat: Seat) -> bool:
         """Whether ``seat``'s observation of the current state is made (and charged)."""
@@ -813,6 +829,15 @@ class _Common:
     def estimator_config(self) -> EstimatorConfig | None:
         """Settings of the budgeted gap estimator (``None``: closed forms only)."""
         return self._session.estimator
+
+    @property
+    def gap_estimator(self) -> str:
+        """How the gaps in the latest infos were obtained: ``"exact"``, or a label.
+
+        Infos hold numbers only (``gap_lower_bound`` says whether the gaps are a
+        budgeted estimate); this attribute carries the words.
+        """
+        return self._session.gap_estimator
 
     def declare_diverged(self, rows: torch.Tensor) -> None:
         """Mark instances ``rows`` (bool ``(B,)``) diverged: frozen, reported, truncated.

@@ -129,7 +129,7 @@ class EstimatorConfig:
 
     @property
     def label(self) -> str:
-        """What ``info["gap_estimator"]`` says: the settings and "lower bound"."""
+        """What ``env.gap_estimator`` says: the settings and "lower bound"."""
         return (
             f"{self.steps}-step Adam (lr {self.lr:g}, β1 {self.beta1:g}), "
             f"{self.restarts} restarts, σ={self.sigma:g}, held-out evaluation; "

@@ -14,7 +14,7 @@ carry it, and
 
 * ``cost_to_target`` — oracle gradient-equivalents per seat (of the base game) spent
   when every condition of the target first holds (``inf`` if never). A gap that is
-  only an estimate (a lower bound, ``infos["gap_estimator"]``) never counts as
+  only an estimate (a lower bound: ``infos["gap_lower_bound"]``) never counts as
   reaching a target;
 * ``initial_metric`` / ``final_metric`` — the headline metric at the start and at the
   end, and ``best_metric`` its best value over the match;
@@ -63,6 +63,7 @@ from gangames.random import derive_seeds
 from gangames.rules import Solver
 from gangames.tournament.config import TournamentConfig
 from gangames.tournament.schedule import Match
+from gangames.types import SEATS
 
 __all__ = [
     "STATUSES",
@@ -300,7 +301,9 @@ def _play(config: TournamentConfig, match: Match) -> tuple[dict[str, Any], bytes
     device = str(env.config.device)
     if env.config.device.type == "cuda":
         device += f" ({torch.cuda.get_device_name(env.config.device)})"
-    metrics, calls, curve = score(infos, config.preset(match.game).target)
+    metrics, calls, curve = score(
+        infos, config.preset(match.game).target, env.gap_estimator
+    )
     return metrics, encode_trajectory(calls, curve), device
 
 
@@ -346,9 +349,12 @@ _GAPS = ("duality_gap", "proximal_gap")
 
 
 def score(
-    infos: list[dict[str, Any]], target: Target
+    infos: list[dict[str, Any]], target: Target, gap_estimator: str = "exact"
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Scores of one match from its per-round infos (see the module docstring).
+
+    ``gap_estimator`` is the env's label of how its gaps were obtained
+    (``env.gap_estimator``), recorded with the scores.
 
     Returns:
         ``(metrics, calls (T,), curve (T, B))`` — the headline metric at the ``T``
@@ -363,13 +369,13 @@ def score(
             f"{sorted(last)}); check the game's concept and env options"
         )
     calls = np.array(
-        [max(i["oracle_calls"].values()) for i in measured], dtype=np.float64
+        [max(i[f"oracle_calls_{seat}"] for seat in SEATS) for i in measured],
+        dtype=np.float64,
     )
     curve = np.stack(
         [np.asarray(i[key], dtype=np.float64).reshape(-1) for i in measured]
     )
-    estimate = str(last.get("gap_estimator", "exact"))
-    lower_bound = key in _GAPS and "lower bound" in estimate
+    lower_bound = key in _GAPS and bool(last.get("gap_lower_bound", False))
     with np.errstate(all="ignore"):
         reached = np.stack(
             [
@@ -393,7 +399,7 @@ def score(
     diverged = np.asarray(last["diverged"], dtype=bool).reshape(-1)
     metrics: dict[str, Any] = {
         "curve": key,
-        "gap_estimator": estimate,
+        "gap_estimator": gap_estimator,
         "initial_metric": _floats(curve[0]),
         "final_metric": _floats(curve[-1]),
         "best_metric": _floats(best),
@@ -408,11 +414,15 @@ def score(
         "auc": _floats(auc),
         "diverged": [bool(x) for x in diverged],
         "steps": int(last.get("step", len(infos) - 1)),
-        "oracle_calls": {k: float(v) for k, v in sorted(last["oracle_calls"].items())},
+        "oracle_calls": {
+            seat: float(last[f"oracle_calls_{seat}"]) for seat in sorted(SEATS)
+        },
     }
     for name in sorted(last):
         value = last[name]
-        if name in ("diverged", "oracle_calls", "step", "gap_estimator"):
+        if name in ("diverged", "step", "gap_lower_bound") or name.startswith(
+            "oracle_calls"
+        ):
             continue
         if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
             metrics[f"final_{name}"] = _floats(value.reshape(-1))

@@ -106,7 +106,8 @@ def test_extragradient_costs_two_gradients_a_seat_four_a_round():
     env = make_env("gangames/Bilinear-v0", 7)
     infos = agents.play(env, agents.make("extragradient"), seed=0)
     for seat in ("generator", "discriminator"):
-        assert infos[-1]["oracle_calls"][seat] - infos[0]["oracle_calls"][seat] == 14.0
+        key = f"oracle_calls_{seat}"
+        assert infos[-1][key] - infos[0][key] == 14.0
 
 
 # ---- known dynamics: T1 bilinear ----------------------------------------------------

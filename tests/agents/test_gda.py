@@ -118,12 +118,13 @@ def test_alternating_gda_costs_n_critic_plus_one_gradients_a_round():
     env = make_env("gangames/Bilinear-v0", 10, order="sequential")
     infos = agents.play(env, agents.make("alternating_gda", n_critic=4), seed=0)
     per_round = {
-        s: infos[-2]["oracle_calls"][s] - infos[-3]["oracle_calls"][s]
+        s: infos[-2][f"oracle_calls_{s}"] - infos[-3][f"oracle_calls_{s}"]
         for s in ("generator", "discriminator")
     }
     assert per_round == {"generator": 1.0, "discriminator": 4.0}
     # 10 rounds, plus each seat's final observation, charged in the last round
-    assert infos[-1]["oracle_calls"] == {"generator": 11.0, "discriminator": 41.0}
+    assert infos[-1]["oracle_calls_generator"] == 11.0
+    assert infos[-1]["oracle_calls_discriminator"] == 41.0
 
 
 def test_adam_first_step_is_a_sign_step():

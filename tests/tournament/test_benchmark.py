@@ -72,14 +72,15 @@ def test_a_particle_query_costs_k_gradients_of_the_base_game():
         assert env.ledger.cost("generator") == 2 * k
 
 
-def _infos(gaps, estimator="exact", calls=None):
+def _infos(gaps, lower_bound=False, calls=None):
     calls = calls or [float(i) for i in range(len(gaps))]
     return [
         {
             "duality_gap": np.asarray(g, dtype=np.float64),
-            "oracle_calls": {"generator": c, "discriminator": c},
+            "oracle_calls_generator": c,
+            "oracle_calls_discriminator": c,
             "diverged": np.zeros(len(g), dtype=bool),
-            "gap_estimator": estimator,
+            "gap_lower_bound": lower_bound,
         }
         for g, c in zip(gaps, calls, strict=True)
     ]
@@ -98,7 +99,7 @@ def test_cost_to_target_is_the_first_crossing_and_inf_if_never():
 
 def test_a_lower_bound_estimate_never_counts_as_reaching_a_target():
     target = Target((Condition("duality_gap", 1e-3),))
-    infos = _infos([[1.0], [0.0]], estimator="Adam 30 steps × 1, lower bound")
+    infos = _infos([[1.0], [0.0]], lower_bound=True)
     metrics, _, _ = score(infos, target)
     assert metrics["cost_to_target"] == [math.inf]
 
@@ -110,7 +111,11 @@ def test_a_quality_target_needs_every_condition_at_the_same_round():
             Condition("high_quality_pct", 20.0, at_least=True),
         )
     )
-    base = {"oracle_calls": {"generator": 0.0}, "diverged": np.zeros(1, dtype=bool)}
+    base = {
+        "oracle_calls_generator": 0.0,
+        "oracle_calls_discriminator": 0.0,
+        "diverged": np.zeros(1, dtype=bool),
+    }
     rounds = [
         {"modes_covered": np.array([8.0]), "high_quality_pct": np.array([5.0])},
         {},  # a round without a quality measurement
@@ -118,8 +123,7 @@ def test_a_quality_target_needs_every_condition_at_the_same_round():
         {"modes_covered": np.array([8.0]), "high_quality_pct": np.array([25.0])},
     ]
     infos = [
-        {**base, **r, "oracle_calls": {"generator": 100.0 * i}}
-        for i, r in enumerate(rounds)
+        {**base, **r, "oracle_calls_generator": 100.0 * i} for i, r in enumerate(rounds)
     ]
     metrics, calls, _ = score(infos, target)
     assert list(calls) == [0.0, 200.0, 300.0]  # measured rounds only
