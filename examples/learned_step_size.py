@@ -67,7 +67,7 @@ def main() -> None:
         total_timesteps=args.timesteps,
         out_dir=out / "controller",
         seed=0,
-        progress_bar=True,
+        progress="bar",
         env_kwargs=options,
         net_arch=(64, 64),
         algo_kwargs={"n_steps": 512, "batch_size": 128, "learning_rate": 1e-3},

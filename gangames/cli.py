@@ -37,11 +37,11 @@ from gangames.tournament import (
     Match,
     TournamentConfig,
     load_config,
+    progress,
     run,
     write_report,
 )
 from gangames.tournament.match import play_match, score
-from gangames.tournament.progress import MODES
 
 __all__ = ["build_parser", "main"]
 
@@ -191,23 +191,6 @@ def _output_folder(path: str) -> None:
         )
 
 
-def _progress_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--progress",
-        choices=MODES,
-        default="auto",
-        help="auto: a bar on a terminal, else a line per tenth of the work or per "
-        "30 s (also while the report replays matches for its sample plots)",
-    )
-    p.add_argument(
-        "--no-progress",
-        dest="progress",
-        action="store_const",
-        const="none",
-        help="same as --progress none",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -308,13 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=None, help="override: seconds per match"
     )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    _progress_arguments(p)
+    progress.add_arguments(p)
     p.set_defaults(func=cmd_tournament)
 
     p = sub.add_parser("report", help="(re)write the report of a tournament folder")
     p.add_argument("out", help="the tournament's output folder")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    _progress_arguments(p)
+    progress.add_arguments(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("train", help="train a learned agent (PPO or SAC) for a seat")

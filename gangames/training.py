@@ -41,12 +41,12 @@ from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.monitor import Monitor
-from tqdm.auto import tqdm
 
 from agents.learned import ACTIVATIONS, check_architecture, write_metadata
 from gangames import checks
 from gangames.errors import InvalidConfigError, UnexpectedKeywordError
 from gangames.registration import view_id
+from gangames.tournament import progress as shown_progress
 from gangames.types import SEATS, Seat, other
 from gangames.wrappers import GameView
 
@@ -112,19 +112,28 @@ def _logger(log_dir: Path, tensorboard: bool, verbose: int) -> Any:
     return configure(str(log_dir), formats)
 
 
-def _progress_callback(total: int, description: str) -> Any:
-    """A tqdm progress bar as an SB3 callback (SB3's own needs ``rich``)."""
+def _progress_callback(total: int, description: str, mode: str) -> Any:
+    """Training progress as an SB3 callback: a bar or lines, as ``mode`` says.
+
+    The modes are the tournament's (:mod:`gangames.tournament.progress`); SB3's own
+    bar needs ``rich`` and has no line mode for logs.
+    """
+    if mode not in shown_progress.MODES:  # refused before training starts
+        raise InvalidConfigError(
+            f"progress must be one of {shown_progress.MODES}, got {mode!r}"
+        )
 
     class Progress(BaseCallback):
         def _on_training_start(self) -> None:
-            self.bar = tqdm(total=total, desc=description, unit="step")
+            self.shown = shown_progress.tracker(total, description, mode, unit="step")
 
         def _on_step(self) -> bool:
-            self.bar.update(self.training_env.num_envs)
+            for _ in range(self.training_env.num_envs):
+                self.shown.update()
             return True
 
         def _on_training_end(self) -> None:
-            self.bar.close()
+            self.shown.close()
 
     return Progress()
 
@@ -211,7 +220,7 @@ def train(
     total_timesteps: int = 10_000,
     out_dir: str | Path = "runs/train",
     seed: int = 0,
-    progress_bar: bool = False,
+    progress: str = "none",
     tensorboard: bool = False,
     *,
     env_kwargs: Mapping[str, Any] | None = None,
@@ -230,7 +239,8 @@ def train(
         total_timesteps: environment steps (rounds) to train for.
         out_dir: receives ``<name>.zip``, ``progress.csv`` (and TensorBoard events).
         seed: seeds the model and the env's episodes.
-        progress_bar: show a tqdm progress bar.
+        progress: ``"none"``, ``"bar"``, ``"lines"`` (a line per tenth of the steps,
+            for logs) or ``"auto"`` (a bar on a terminal, else lines).
         tensorboard: also log TensorBoard events (needs the ``tensorboard`` extra).
         env_kwargs: options of the view (``opponent``, ``opponent_kwargs``, ``mode``,
             ``max_steps``, game options, …).
@@ -259,7 +269,7 @@ def train(
         device=device,
     )
     model.set_logger(_logger(out, tensorboard, verbose))
-    callback = _progress_callback(total_timesteps, env_id) if progress_bar else None
+    callback = _progress_callback(total_timesteps, env_id, progress)
     model.learn(total_timesteps, callback=callback)
     model.logger.close()  # flush and close progress.csv (and the TensorBoard writer)
     path = save_policy(
@@ -282,7 +292,7 @@ def self_play(
     out_dir: str | Path = "runs/self_play",
     seed: int = 0,
     pool_size: int = 5,
-    progress_bar: bool = False,
+    progress: str = "none",
     tensorboard: bool = False,
     *,
     env_kwargs: Mapping[str, Any] | None = None,
@@ -312,7 +322,7 @@ def self_play(
         out_dir: receives ``pool/<seat>-<r>.zip`` and a log folder per seat.
         seed: seeds the models and the episodes.
         pool_size: how many of the latest checkpoints the opponent is drawn from.
-        progress_bar: show a tqdm progress bar per training phase.
+        progress: how each training phase shows progress (as in :func:`train`).
         tensorboard: also log TensorBoard events.
         env_kwargs: view options shared by both seats (``mode``, ``max_steps``, …;
             not ``opponent``).
@@ -362,10 +372,8 @@ def self_play(
         for seat in SEATS:
             opponents = [str(p) for p in pool[other(seat)][-pool_size:]]
             views[seat].set_opponents(opponents)
-            callback = (
-                _progress_callback(steps_per_round, f"round {r} {seat}")
-                if progress_bar
-                else None
+            callback = _progress_callback(
+                steps_per_round, f"round {r} {seat}", progress
             )
             models[seat].learn(
                 steps_per_round, callback=callback, reset_num_timesteps=False
@@ -473,9 +481,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tensorboard", action="store_true", help="write TensorBoard logs"
     )
-    parser.add_argument(
-        "--no-progress", action="store_true", help="hide the progress bar"
-    )
+    shown_progress.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -487,7 +493,7 @@ def run(args: argparse.Namespace) -> int:
     common: dict[str, Any] = {  # what both training modes take alike
         "out_dir": args.out,
         "seed": args.seed,
-        "progress_bar": not args.no_progress,
+        "progress": args.progress,
         "tensorboard": args.tensorboard,
         "env_kwargs": env_kwargs,
         "net_arch": args.net_arch,

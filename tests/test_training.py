@@ -87,7 +87,7 @@ def test_train_logs_csv_shows_progress_and_saves(tmp_path, capsys):
         total_timesteps=128,
         out_dir=tmp_path,
         seed=1,
-        progress_bar=True,
+        progress="bar",
         env_kwargs={"mode": "step_size", "max_steps": 16},
         net_arch=(8,),
         algo_kwargs={"n_steps": 64, "batch_size": 32, "n_epochs": 1},
@@ -229,12 +229,16 @@ def test_cli_pieces_train_and_report_errors(tmp_path, capsys):
             "8,8",
             "--algo-kwargs",
             '{"n_steps": 64, "batch_size": 32, "n_epochs": 1}',
-            "--no-progress",
+            "--progress",
+            "lines",  # what a log or CI shows: one line per tenth of the steps
         ]
     )
     assert run(args) == 0
     assert (tmp_path / "policy.zip").is_file()
-    assert "saved" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "saved" in out
+    assert "gangames/Bilinear-generator-v0: 64/64 (100 %)" in err
+    assert len(err.splitlines()) == 11  # the start and each tenth
     bad = parser.parse_args(
         ["gangames/Bilinear-generator-v0", "--opponent", "nope", "--out", str(tmp_path)]
     )

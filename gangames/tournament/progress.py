@@ -1,6 +1,7 @@
 """Progress of long phases: a bar on a terminal, one line at a time elsewhere.
 
-``mode`` chooses how a phase (tuning, evaluation, the report's replays) reports:
+``mode`` chooses how a phase (tuning, evaluation, the report's replays, training)
+reports:
 
 =========  ==============================================================================
 ``auto``   a bar when stderr is a terminal, else lines (the default)
@@ -21,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -30,7 +32,7 @@ from tqdm import tqdm
 
 from gangames.errors import InvalidConfigError
 
-__all__ = ["MODES", "Tracker", "tracker"]
+__all__ = ["MODES", "Tracker", "add_arguments", "tracker"]
 
 MODES = ("auto", "bar", "lines", "none")
 EVERY_S = 30.0  # the longest silence of ``lines`` while work completes
@@ -45,8 +47,8 @@ class Tracker(Protocol):
 
 
 class _Bar:
-    def __init__(self, total: int, desc: str, *, disable: bool) -> None:
-        self._bar = tqdm(total=total, desc=desc, unit="match", disable=disable)
+    def __init__(self, total: int, desc: str, unit: str, *, disable: bool) -> None:
+        self._bar = tqdm(total=total, desc=desc, unit=unit, disable=disable)
 
     def update(self, status: str = "") -> None:
         self._bar.update(1)
@@ -107,6 +109,7 @@ def tracker(
     *,
     stream: TextIO | None = None,
     clock: Callable[[], float] = time.monotonic,
+    unit: str = "match",
 ) -> Tracker:
     """The progress of a phase of ``total`` items, shown as ``mode`` says.
 
@@ -116,6 +119,7 @@ def tracker(
         mode: ``"auto"``, ``"bar"``, ``"lines"`` or ``"none"`` (see the module doc).
         stream: where lines go (default: stderr).
         clock: seconds, for the 30-second lines (a test passes its own).
+        unit: what an item is, on the bar.
     """
     if mode not in MODES:
         raise InvalidConfigError(f"progress must be one of {MODES}, got {mode!r}")
@@ -124,4 +128,22 @@ def tracker(
         mode = "bar" if out.isatty() else "lines"
     if mode == "lines":
         return _Lines(total, desc, out, clock)
-    return _Bar(total, desc, disable=mode == "none")
+    return _Bar(total, desc, unit, disable=mode == "none")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--progress MODE`` and ``--no-progress`` (its ``none``) to a command."""
+    parser.add_argument(
+        "--progress",
+        choices=MODES,
+        default="auto",
+        help="auto: a bar on a terminal, else a line per tenth of the work or per "
+        "30 s (in a tournament also while the report replays matches for its plots)",
+    )
+    parser.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_const",
+        const="none",
+        help="same as --progress none",
+    )
