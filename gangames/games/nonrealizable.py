@@ -79,7 +79,7 @@ import torch
 
 from gangames import checks
 from gangames.concepts import Condition, Preset, Target
-from gangames.game import Game, ParamLayout
+from gangames.game import Capabilities, Game, ParamLayout
 from gangames.games._solve1d import minimize_interval
 from gangames.random import Stream
 from gangames.types import Instance, Seat
@@ -129,6 +129,17 @@ class NonRealizableGAN(Game):
         checks.positive("gamma", self.gamma)
         checks.number("box", self.box, low=1)
         checks.positive("init_scale", self.init_scale, allow_zero=True)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Every closed form; the generator is confined to ``[−box, box]``."""
+        return Capabilities(
+            best_responses=True,
+            proximal=True,
+            distance=True,
+            cloud_distance=True,
+            constrained=("generator",),
+        )
 
     # ---- required ---------------------------------------------------------------
     def layouts(self) -> dict[Seat, ParamLayout]:
