@@ -111,14 +111,6 @@ class ParamLayout:
         """Tensor names in packing order."""
         return tuple(name for name, _ in self.shapes)
 
-    def slices(self) -> dict[str, slice]:
-        """Slice of the flat vector that holds each named tensor."""
-        out, start = {}, 0
-        for name, shape in self.shapes:
-            out[name] = slice(start, start + math.prod(shape))
-            start += math.prod(shape)
-        return out
-
     def unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
         """Views of ``flat`` ``(..., d)`` as named tensors ``(..., *shape)``."""
         lead = flat.shape[:-1]

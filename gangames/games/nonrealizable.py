@@ -189,11 +189,6 @@ class NonRealizableGAN(Game):
             return params.clamp(-self.box, self.box)
         return params
 
-    def critic_best_response(self, theta: torch.Tensor) -> torch.Tensor:
-        """``ψ*(θ) = (−θ, 1 − θ²)/γ``, shape ``(B, 2)`` for θ of shape ``(B, 1)``."""
-        t = theta[..., :1]
-        return torch.cat([-t, 1 - t * t], dim=-1) / self.gamma
-
     def cloud_best_response_value(
         self, instance: Instance, responder: Seat, cloud: torch.Tensor
     ) -> torch.Tensor | None:

@@ -246,11 +246,6 @@ def rows(config: TournamentConfig, match: Match) -> int:
     return config.batch
 
 
-def budget(config: TournamentConfig, game: str) -> float:
-    """Oracle budget per seat of ``game``'s matches (its preset's)."""
-    return config.preset(game).budget
-
-
 def make_env(
     config: TournamentConfig,
     match: Match,
