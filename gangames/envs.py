@@ -317,24 +317,13 @@ class _Session:
     def _check_reward_support(self) -> None:
         if self.estimator is not None:
             return  # every gap is available, estimated where no closed form exists
-        probe = new_match(self.game, [0], dtype=torch.float64)
-        s = probe.state
-        m = gap_metrics.evaluate(
-            self.game,
-            probe.instance,
-            s.theta,
-            s.phi,
-            prox_lambda=self.config.prox_lambda,
-        )
-        if self.config.reward == "gap" and m.duality_gap is None:
+        declared = self.game.capabilities  # what the game declares; no probe match
+        if self.config.reward == "gap" and not declared.duality_gap:
             raise InvalidConfigError(
                 f"reward='gap' needs closed-form best responses, which {type(self.game).__name__} "
                 "lacks; use reward='payoff', or estimator={...} for budgeted estimates"
             )
-        if (
-            self.config.reward == "proximal_gap"
-            and m.proximal_exploitability_generator is None
-        ):
+        if self.config.reward == "proximal_gap" and not declared.proximal_gap:
             raise InvalidConfigError(
                 f"reward='proximal_gap' needs a closed-form proximal objective, which "
                 f"{type(self.game).__name__} lacks; use reward='gap' or 'payoff', or "

@@ -16,7 +16,8 @@ What a game must define:
   expectation, used by metrics).
 
 What a game may define (closed forms; ``None`` means "not known" and the metric that
-needs it is left out):
+needs it is left out), each declared in :attr:`Game.capabilities` so that the env knows
+what the game supports without evaluating it:
 
 * :meth:`Game.sample_instance` — random problem data (matrices, data moments).
 * :meth:`Game.gradients` — analytic ``(∇_θV, ∇_φV)``; the default uses autograd.
@@ -31,6 +32,11 @@ needs it is left out):
   classes covered, MMD², …) that the env adds to ``infos``.
 * :meth:`Game.render_cloud_rgb` — an image of one instance (``render_mode="rgb_array"``;
   :attr:`Game.render_modes` lists ``"rgb_array"`` where it is defined).
+
+:class:`Capabilities` is the declaration: which of these closed forms exist, the names
+of the quality metrics, and which seats have a feasible set. The env reads it when it is
+made (``reward="gap"`` needs closed-form best responses) and plays no probe match;
+:func:`gangames.testing.check_game` checks it against what the methods return.
 
 Non-zero-sum losses (docs/algorithms.md §0: each player minimises its own ``f``). A GAN
 trained with the non-saturating generator loss or a gradient penalty is not zero-sum:
@@ -64,6 +70,7 @@ from gangames.random import Stream
 from gangames.types import SEATS, Instance, Seat
 
 __all__ = [
+    "Capabilities",
     "Game",
     "Mixed",
     "ParamLayout",
@@ -103,14 +110,6 @@ class ParamLayout:
     def names(self) -> tuple[str, ...]:
         """Tensor names in packing order."""
         return tuple(name for name, _ in self.shapes)
-
-    def slices(self) -> dict[str, slice]:
-        """Slice of the flat vector that holds each named tensor."""
-        out, start = {}, 0
-        for name, shape in self.shapes:
-            out[name] = slice(start, start + math.prod(shape))
-            start += math.prod(shape)
-        return out
 
     def unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
         """Views of ``flat`` ``(..., d)`` as named tensors ``(..., *shape)``."""
@@ -153,6 +152,65 @@ class ParamLayout:
     @functools.cached_property
     def _segment_ids(self) -> dict[torch.device, torch.Tensor]:
         return {}
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a game computes in closed form: the metrics it reports without estimating.
+
+    Each field states what one group of the game's methods returns, so that the env,
+    the views and the tournament know it without evaluating the game;
+    :func:`gangames.testing.check_game` fails where a declaration and the methods
+    disagree. Fields that depend on the game's options are declared by a property
+    (Bilinear's proximal gap exists only without a box).
+
+    Args:
+        best_responses: :meth:`Game.cloud_best_response_value` has a closed form for
+            both seats: the duality gap and both exploitabilities are known (exactly,
+            or restricted to the set :attr:`Game.gap_estimator` names).
+        proximal: :meth:`Game.proximal_objective` and :meth:`Game.proximal_value` have
+            closed forms (with best responses: the proximal gap and its parts).
+        distance: :meth:`Game.equilibrium_distance` is known.
+        cloud_distance: :meth:`Game.cloud_equilibrium_distance` is known (the
+            distance of the game lifted by :func:`mixed`).
+        quality: names of the sample-quality metrics :meth:`Game.quality` returns,
+            in order (``()``: none).
+        constrained: the seats with a feasible set, whose :meth:`Game.project` is not
+            the identity.
+
+    Example:
+        >>> from gangames.games import Bilinear
+        >>> Bilinear().capabilities.proximal_gap
+        True
+        >>> caps = Bilinear(box=1.0).capabilities
+        >>> caps.proximal_gap, caps.constrained
+        (False, ('generator', 'discriminator'))
+    """
+
+    best_responses: bool = False
+    proximal: bool = False
+    distance: bool = False
+    cloud_distance: bool = False
+    quality: tuple[str, ...] = ()
+    constrained: tuple[Seat, ...] = ()
+
+    def __post_init__(self) -> None:
+        bad = [s for s in self.constrained if s not in SEATS]
+        if bad:
+            raise ValueError(f"constrained: expected seats among {SEATS}, got {bad}")
+
+    @property
+    def duality_gap(self) -> bool:
+        """Whether the duality gap and the exploitabilities are known."""
+        return self.best_responses
+
+    @property
+    def proximal_gap(self) -> bool:
+        """Whether the proximal gap and its two parts are known."""
+        return self.best_responses and self.proximal
+
+
+_NOTHING = Capabilities()
 
 
 def expand_instance(instance: Instance, repeats: int) -> Instance:
@@ -221,6 +279,14 @@ class Game(abc.ABC):
         """``V(θ, φ)`` per instance, shape ``(B,)`` (a minibatch estimate if ``data`` is given)."""
 
     # ---- optional ---------------------------------------------------------------
+    @property
+    def capabilities(self) -> Capabilities:
+        """The closed forms this game defines (:class:`Capabilities`; none by default).
+
+        A game that overrides an optional closed form declares it here.
+        """
+        return _NOTHING
+
     def dim(self, seat: Seat) -> int:
         """Flat parameter count of ``seat``."""
         return self.layouts()[seat].size
@@ -497,6 +563,22 @@ class Mixed(Game):
     @property
     def estimate_gaps(self) -> bool:  # type: ignore[override]
         return self.base.estimate_gaps
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """The base game's cloud closed forms, lifted.
+
+        Best responses to a cloud are the base game's; the distance is the base game's
+        cloud distance; projections apply per particle; quality metrics are the base
+        game's on the generator cloud. There is no lifted proximal objective.
+        """
+        base = self.base.capabilities
+        return Capabilities(
+            best_responses=base.best_responses,
+            distance=base.cloud_distance,
+            quality=base.quality,
+            constrained=base.constrained,
+        )
 
     def layouts(self) -> dict[Seat, ParamLayout]:
         k = self.particles

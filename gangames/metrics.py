@@ -173,9 +173,13 @@ def evaluate(
             else None
         )
         low = game.proximal_value(instance, phi, prox_lambda) if proximal else None
-        pe_g = None if here is None or low is None else (here - low).clamp_min(0.0)
-        pe_d = None if here is None or best is None else (best - here).clamp_min(0.0)
-        prox = None if pe_g is None or pe_d is None else pe_g + pe_d
+        # The proximal gap and its two parts are known together or not at all.
+        pe_g: torch.Tensor | None = None
+        pe_d: torch.Tensor | None = None
+        prox: torch.Tensor | None = None
+        if here is not None and low is not None and best is not None:
+            pe_g, pe_d = (here - low).clamp_min(0.0), (best - here).clamp_min(0.0)
+            prox = pe_g + pe_d
         return Metrics(
             value=v,
             exploitability_generator=e_g,

@@ -69,16 +69,6 @@ class GameSpec:
     entry_point: Callable[..., Game]
     defaults: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def doc(self) -> str:
-        """The game's documentation page (its module or class docstring)."""
-        module = inspect.getmodule(self.entry_point)
-        return (
-            (module.__doc__ if module is not None else None)
-            or self.entry_point.__doc__
-            or ""
-        )
-
 
 _REGISTRY: dict[str, GameSpec] = {}
 

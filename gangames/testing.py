@@ -2,7 +2,8 @@
 
 * :func:`check_game` — shapes, dtypes, feasibility, idempotent projections, analytic
   gradients against autograd, best-response values bracketing ``V``, non-negative
-  gaps, determinism, and a batch of B equal to B single instances.
+  gaps, the declared :attr:`~gangames.game.Game.capabilities` against what the game
+  returns, determinism, and a batch of B equal to B single instances.
 * :func:`check_env` — PettingZoo's own API test for the env's API, then our bad-input
   contract: every malformed action is refused with a ``ValueError`` naming the seat and
   the state is left untouched.
@@ -31,11 +32,11 @@ from gangames import metrics
 from gangames.engine import new_match
 from gangames.envs import GameAECEnv
 from gangames.errors import InvalidActionError, ResetNeededError, UnknownAgentError
-from gangames.game import Game
+from gangames.game import Capabilities, Game
 from gangames.play import SeatAgent
 from gangames.random import Stream
 from gangames.registration import make
-from gangames.types import SEATS
+from gangames.types import SEATS, Seat
 
 __all__ = ["check_env", "check_game", "check_rule"]
 
@@ -68,6 +69,82 @@ def _probe_points(
             )
         )
     return pts
+
+
+# Each metric of metrics.evaluate and the declared capability that makes it known.
+_DECLARED_BY = {
+    "exploitability_generator": "duality_gap",
+    "exploitability_discriminator": "duality_gap",
+    "duality_gap": "duality_gap",
+    "proximal_gap": "proximal_gap",
+    "proximal_exploitability_generator": "proximal_gap",
+    "proximal_exploitability_discriminator": "proximal_gap",
+    "distance": "distance",
+}
+
+
+def _check_declared(game: Game, caps: Capabilities, mt: metrics.Metrics) -> None:
+    """Every metric is computed exactly where ``game.capabilities`` says it is."""
+    name = type(game).__name__
+    for metric, field in _DECLARED_BY.items():
+        declared = getattr(caps, field)
+        got = getattr(mt, metric) is not None
+        assert got == declared, (
+            f"{name}.capabilities.{field} is {declared}, but metrics.evaluate "
+            f"{'computes' if got else 'leaves out'} {metric}: declare what the "
+            "game's closed forms return"
+        )
+
+
+def _check_capabilities(
+    game: Game, inst: Any, theta: torch.Tensor, phi: torch.Tensor
+) -> None:
+    """The declaration's closed forms, quality names and feasible sets are the game's."""
+    caps = game.capabilities
+    assert isinstance(caps, Capabilities), (
+        f"capabilities: expected a Capabilities, got {type(caps).__name__}"
+    )
+    name = type(game).__name__
+    for field, got in (
+        (
+            "best_responses",
+            game.best_response_value(inst, "generator", phi) is not None
+            and game.best_response_value(inst, "discriminator", theta) is not None,
+        ),
+        (
+            "proximal",
+            game.proximal_objective(inst, theta, phi, 1.0) is not None
+            and game.proximal_value(inst, phi, 1.0) is not None,
+        ),
+        (
+            "cloud_distance",
+            game.cloud_equilibrium_distance(inst, theta[:, None], phi[:, None])
+            is not None,
+        ),
+    ):
+        declared = getattr(caps, field)
+        assert got == declared, (
+            f"{name}.capabilities.{field} is {declared}, but the game "
+            f"{'returns' if got else 'has no'} closed form"
+        )
+    quality = tuple(game.quality(inst, theta))
+    assert quality == caps.quality, (
+        f"{name}.capabilities.quality is {caps.quality}, but quality() returns "
+        f"{quality}"
+    )
+    # Far points leave every bounded feasible set; a free seat's projection is exact.
+    s = Stream.from_seeds(list(range(theta.shape[0])), device=theta.device).fork(98)
+    pairs: tuple[tuple[Seat, torch.Tensor], ...] = (
+        ("generator", theta),
+        ("discriminator", phi),
+    )
+    for tag, (seat, x) in enumerate(pairs):
+        far = 1e6 * s.fork(tag).normal((x.shape[-1],), dtype=x.dtype).to(x.device)
+        moved = not torch.equal(game.project(seat, inst, far), far)
+        assert moved == (seat in caps.constrained), (
+            f"{name}.capabilities.constrained is {caps.constrained}, but project() "
+            f"{'moves' if moved else 'does not move'} {seat} points of norm ~1e6"
+        )
 
 
 def check_game(
@@ -122,6 +199,7 @@ def check_game(
     )
 
     points = _probe_points(game, m, 3)
+    _check_capabilities(game, inst, th, ph)
     for i, (t, p) in enumerate(points):
         for seat, x in (("generator", t), ("discriminator", p)):
             once = game.project(seat, inst, x)
@@ -145,6 +223,7 @@ def check_game(
         _close(gt, at, "gradients(): ∇_θV differs from autograd", tol, tol)
         _close(gp, ap, "gradients(): ∇_φV differs from autograd", tol, tol)
         mt = metrics.evaluate(game, inst, t, p)
+        _check_declared(game, game.capabilities, mt)
         slack = tol * (1 + v.abs())
         if game.gap_estimator == "exact":
             # Exact best responses must bracket V: Ψ(φ) ≤ V(θ, φ) ≤ Φ(θ) (no clamping).

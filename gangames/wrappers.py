@@ -49,8 +49,6 @@ from agents.control import (
     base_rule,
 )
 from agents.learned import sb3
-from gangames import metrics
-from gangames.engine import new_match
 from gangames.envs import EnvConfig, GameParallelEnv
 from gangames.errors import (
     InvalidActionError,
@@ -362,14 +360,9 @@ class GameView(gymnasium.Env):
 
 
 def _default_reward(game_id: str, game_kwargs: Mapping[str, Any]) -> str:
-    """``"gap"`` if the game's metrics give exploitabilities, else ``"payoff"``."""
+    """``"gap"`` if the game declares closed-form best responses, else ``"payoff"``."""
     options = {
         k: v for k, v in game_kwargs.items() if k not in _ENV_OPTIONS | {"order"}
     }
     game = make_game(game_id, **options)
-    probe = new_match(game, [0], dtype=torch.float64)
-    s = probe.state
-    m = metrics.evaluate(
-        game, probe.instance, s.theta, s.phi, proximal=False, extras=False
-    )
-    return "gap" if m.duality_gap is not None else "payoff"
+    return "gap" if game.capabilities.duality_gap else "payoff"

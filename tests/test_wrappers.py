@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -56,6 +57,10 @@ def test_reward_defaults_to_the_gap_else_the_payoff():
     class NoBestResponse(gangames.games.Quadratic):
         def cloud_best_response_value(self, instance, responder, cloud):
             return None
+
+        @property
+        def capabilities(self):
+            return dataclasses.replace(super().capabilities, best_responses=False)
 
     gangames.register("test/NoBR-v0", NoBestResponse)
     try:

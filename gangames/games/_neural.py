@@ -59,7 +59,7 @@ import torch.nn.functional as F
 
 from gangames import checks
 from gangames.errors import InvalidConfigError
-from gangames.game import Game, ParamLayout
+from gangames.game import Capabilities, Game, ParamLayout
 from gangames.nets import ACTIVATIONS, MLP
 from gangames.random import Stream
 from gangames.types import Instance, Seat
@@ -113,6 +113,7 @@ class NeuralGAN(Game):
     quality_samples: ClassVar[int] = 2500
     real_noise_dim: ClassVar[int] = 0
     generator_output: ClassVar[str] = "identity"  # or "tanh": the generator's last map
+    quality_metrics: ClassVar[tuple[str, ...]] = ()  # names sample_quality returns
 
     latent_dim: int = 8
     width: int = 128
@@ -135,6 +136,14 @@ class NeuralGAN(Game):
             raise InvalidConfigError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         for name in ("clip", "gp_weight"):
             checks.positive(name, getattr(self, name))
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """No closed-form gaps; the data set's quality metrics; ``wgan_clip`` clips φ."""
+        return Capabilities(
+            quality=self.quality_metrics,
+            constrained=("discriminator",) if self.loss == "wgan_clip" else (),
+        )
 
     # ---- networks ------------------------------------------------------------------
     @property

@@ -90,7 +90,7 @@ import torch
 from gangames import checks
 from gangames.concepts import Condition, Preset, Target
 from gangames.errors import InvalidConfigError
-from gangames.game import Game, ParamLayout
+from gangames.game import Capabilities, Game, ParamLayout
 from gangames.games.quadratic import (
     _check_lambda,
     _coupling_stream,
@@ -179,6 +179,17 @@ class Bilinear(Game):
         if self.box is not None:
             return "exact"
         return f"restricted to ‖·‖ ≤ {self.radius}"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Every closed form but the proximal value with a box; a box bounds both seats."""
+        return Capabilities(
+            best_responses=True,
+            proximal=self.box is None,
+            distance=True,
+            cloud_distance=True,
+            constrained=() if self.box is None else ("generator", "discriminator"),
+        )
 
     def layouts(self) -> dict[Seat, ParamLayout]:
         return {

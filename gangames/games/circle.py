@@ -69,7 +69,7 @@ import torch
 
 from gangames import checks
 from gangames.concepts import Condition, Preset, Target
-from gangames.game import Game, ParamLayout
+from gangames.game import Capabilities, Game, ParamLayout
 from gangames.random import Stream
 from gangames.types import Instance, Seat
 
@@ -115,6 +115,11 @@ class CirclePursuit(Game):
 
     def __post_init__(self) -> None:
         checks.positive("init_scale", self.init_scale, allow_zero=True)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Best responses and the mixed equilibrium's distance (no pure equilibrium)."""
+        return Capabilities(best_responses=True, cloud_distance=True)
 
     def layouts(self) -> dict[Seat, ParamLayout]:
         return {

@@ -113,7 +113,7 @@ import torch
 from gangames import checks
 from gangames.concepts import Condition, Preset, Target
 from gangames.errors import InvalidConfigError
-from gangames.game import Game, ParamLayout
+from gangames.game import Capabilities, Game, ParamLayout
 from gangames.random import Stream
 from gangames.types import Instance, Seat
 
@@ -222,6 +222,17 @@ class CovarianceGAN(Game):
                 f"= {self.dimension * self.eig_max:g} (so every equilibrium is feasible), "
                 f"got {self.radius!r}"
             )
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Every closed form; the generator is confined to its Frobenius ball."""
+        return Capabilities(
+            best_responses=True,
+            proximal=True,
+            distance=True,
+            cloud_distance=True,
+            constrained=("generator",),
+        )
 
     @property
     def generator_radius(self) -> float:

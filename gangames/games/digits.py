@@ -161,6 +161,12 @@ class DigitsGAN(NeuralGAN):
 
     data_dim: ClassVar[int] = 64
     quality_samples: ClassVar[int] = 500
+    quality_metrics: ClassVar[tuple[str, ...]] = (
+        "classes_covered",
+        "class_kl",
+        "confident",
+        "mmd2",
+    )
 
     generator_output: ClassVar[str] = "tanh"  # pixels live in [−1, 1]
 

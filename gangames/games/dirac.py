@@ -97,7 +97,7 @@ import torch.nn.functional as F
 
 from gangames import checks
 from gangames.concepts import Condition, Preset, Target
-from gangames.game import Game, ParamLayout
+from gangames.game import Capabilities, Game, ParamLayout
 from gangames.games._solve1d import argmax_concave
 from gangames.random import Stream
 from gangames.types import Instance, Seat
@@ -172,6 +172,16 @@ class DiracGAN(Game):
             object.__setattr__(self, "init", (float(self.init[0]), float(self.init[1])))
 
     # ---- configuration helpers --------------------------------------------------
+    @property
+    def capabilities(self) -> Capabilities:
+        """Best responses and distances, no proximal gap; ``clip`` bounds the critic."""
+        return Capabilities(
+            best_responses=True,
+            distance=True,
+            cloud_distance=True,
+            constrained=() if self.clip is None else ("discriminator",),
+        )
+
     @property
     def gap_estimator(self) -> str:  # type: ignore[override]
         r = self._critic_radius

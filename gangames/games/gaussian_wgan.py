@@ -138,7 +138,7 @@ import torch
 
 from gangames.concepts import Condition, Preset, Target
 from gangames.errors import InvalidConfigError
-from gangames.game import Game, ParamLayout
+from gangames.game import Capabilities, Game, ParamLayout
 from gangames.games.covariance import _frob, _haar_orthogonal, _sym
 from gangames.random import Stream
 from gangames.types import Instance, Seat
@@ -329,6 +329,21 @@ class GaussianWGAN(Game):
     @property
     def stochastic(self) -> bool:  # type: ignore[override]
         return self.minibatch is not None
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Every closed form but the proximal value of the quadratic critic in 2-D.
+
+        The generator's set is always bounded; the linear critic is clipped.
+        """
+        linear = self.critic == "linear"
+        return Capabilities(
+            best_responses=True,
+            proximal=linear or self.dimension == 1,
+            distance=True,
+            cloud_distance=True,
+            constrained=("generator", "discriminator") if linear else ("generator",),
+        )
 
     @property
     def generator_radius(self) -> float:

@@ -153,6 +153,11 @@ class MixtureGAN(NeuralGAN):
     data_dim: ClassVar[int] = 2
     quality_samples: ClassVar[int] = 2500  # VEEGAN's sample count for the mode metrics
     real_noise_dim: ClassVar[int] = 2
+    quality_metrics: ClassVar[tuple[str, ...]] = (
+        "modes_covered",
+        "high_quality_pct",
+        "mode_kl",
+    )
 
     mixture: str = "ring"
     std: float | None = None

@@ -79,7 +79,7 @@ import torch
 
 from gangames import checks
 from gangames.concepts import Condition, Preset, Target
-from gangames.game import Game, ParamLayout
+from gangames.game import Capabilities, Game, ParamLayout
 from gangames.games._solve1d import minimize_interval
 from gangames.random import Stream
 from gangames.types import Instance, Seat
@@ -130,6 +130,17 @@ class NonRealizableGAN(Game):
         checks.number("box", self.box, low=1)
         checks.positive("init_scale", self.init_scale, allow_zero=True)
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """Every closed form; the generator is confined to ``[−box, box]``."""
+        return Capabilities(
+            best_responses=True,
+            proximal=True,
+            distance=True,
+            cloud_distance=True,
+            constrained=("generator",),
+        )
+
     # ---- required ---------------------------------------------------------------
     def layouts(self) -> dict[Seat, ParamLayout]:
         return {
@@ -177,11 +188,6 @@ class NonRealizableGAN(Game):
         if seat == "generator":
             return params.clamp(-self.box, self.box)
         return params
-
-    def critic_best_response(self, theta: torch.Tensor) -> torch.Tensor:
-        """``ψ*(θ) = (−θ, 1 − θ²)/γ``, shape ``(B, 2)`` for θ of shape ``(B, 1)``."""
-        t = theta[..., :1]
-        return torch.cat([-t, 1 - t * t], dim=-1) / self.gamma
 
     def cloud_best_response_value(
         self, instance: Instance, responder: Seat, cloud: torch.Tensor

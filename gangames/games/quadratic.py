@@ -93,7 +93,7 @@ import torch
 
 from gangames import checks
 from gangames.concepts import Condition, Preset, Target
-from gangames.game import Game, ParamLayout
+from gangames.game import Capabilities, Game, ParamLayout
 from gangames.random import Stream
 from gangames.types import Instance, Seat
 
@@ -254,6 +254,10 @@ def _coupling_stream(stream: Stream, shared: bool, tag: int) -> Stream:
 
 # ---- T2 ------------------------------------------------------------------------------
 
+_QUADRATIC = Capabilities(
+    best_responses=True, proximal=True, distance=True, cloud_distance=True
+)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Quadratic(Game):
@@ -305,6 +309,11 @@ class Quadratic(Game):
         checks.positive("mu", self.mu)
         checks.positive("coupling", self.coupling, allow_zero=True)
         checks.positive("init_scale", self.init_scale, allow_zero=True)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Every closed form; both seats are free."""
+        return _QUADRATIC
 
     def _form(self, instance: Instance) -> _Form:
         return _Form(float(self.mu), instance["A"], float(self.mu))
@@ -390,6 +399,14 @@ class Quadratic(Game):
 
 # ---- T4 ------------------------------------------------------------------------------
 
+_NO_NASH = Capabilities(
+    best_responses=True,
+    proximal=True,
+    distance=True,
+    cloud_distance=True,
+    constrained=("generator",),
+)
+
 # −3x² − y² + 4xy = ½Px² + Axy − ½Qy² with these coefficients.
 _T4_P, _T4_A, _T4_Q = -6.0, 4.0, 2.0
 
@@ -440,6 +457,11 @@ class NoNashQuadratic(Game):
     def __post_init__(self) -> None:
         checks.positive("box", self.box)
         checks.positive("init_scale", self.init_scale, allow_zero=True)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Every closed form; the generator is confined to ``[−box, box]``."""
+        return _NO_NASH
 
     def _form(self, instance: Instance) -> _Form:
         return _Form(instance["P"], instance["A"], instance["Q"])

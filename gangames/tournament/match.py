@@ -246,11 +246,6 @@ def rows(config: TournamentConfig, match: Match) -> int:
     return config.batch
 
 
-def budget(config: TournamentConfig, game: str) -> float:
-    """Oracle budget per seat of ``game``'s matches (its preset's)."""
-    return config.preset(game).budget
-
-
 def make_env(
     config: TournamentConfig,
     match: Match,
@@ -331,7 +326,7 @@ def final_metrics(env: Any) -> dict[str, Any]:
         quality = m.game.quality(m.instance, m.state.theta)
     out.update({k: v.detach().cpu().numpy() for k, v in quality.items()})
     estimator = env.estimator_config
-    if mt.duality_gap is None and estimator is not None:
+    if not m.game.capabilities.duality_gap and estimator is not None:
         est = estimate_gaps(
             m.game,
             m.instance,

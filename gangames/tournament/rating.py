@@ -1,10 +1,10 @@
 """Ratings of entrants: Elo (Bradley–Terry), Nash averaging and two-population α-Rank.
 
 **Win matrices.** ``wins[i, j]`` is the number of wins of entrant ``i`` over ``j``
-(fractional: a draw adds ½ to both). :func:`win_matrix` builds it from match
-records, :func:`pairwise_wins` from per-instance scores (entrants compared on the
-same game, seed and budget), and :func:`win_logits` turns it into the antisymmetric
-payoff ``A_ij = log((w_ij + s) / (w_ji + s))`` used by Nash averaging.
+(fractional: a draw adds ½ to both). :func:`pairwise_wins` builds it from
+per-instance scores (entrants compared on the same game, seed and budget), and
+:func:`win_logits` turns it into the antisymmetric payoff
+``A_ij = log((w_ij + s) / (w_ji + s))`` used by Nash averaging.
 
 **Elo / Bradley–Terry.** ``P(i beats j) = σ(r_i − r_j)`` with log-strengths ``r``
 (Bradley & Terry 1952). The maximum-likelihood ``r`` maximises
@@ -72,7 +72,6 @@ __all__ = [
     "pairwise_wins",
     "stationary_distribution",
     "win_logits",
-    "win_matrix",
 ]
 
 
@@ -102,43 +101,6 @@ class AlphaRank(NamedTuple):
 
 
 # ---------------------------------------------------------------- win matrices
-
-
-def win_matrix(
-    first: np.ndarray, second: np.ndarray, score: np.ndarray, n: int
-) -> np.ndarray:
-    """Accumulate match records into ``wins[i, j]``.
-
-    Match ``k`` between ``first[k]`` and ``second[k]`` adds ``score[k]`` to
-    ``wins[first, second]`` and ``1 − score[k]`` to ``wins[second, first]``
-    (1 = first won, ½ = draw, 0 = first lost).
-
-    Args:
-        first: Entrant indices, shape ``(K,)``.
-        second: Opponent indices, shape ``(K,)``, different from ``first``.
-        score: First entrant's score in ``[0, 1]``, shape ``(K,)``.
-        n: Number of entrants.
-
-    Returns:
-        ``(n, n)`` array with zero diagonal.
-    """
-    a, b = np.asarray(first), np.asarray(second)
-    s = np.asarray(score, dtype=np.float64)
-    if not (a.shape == b.shape == s.shape and a.ndim == 1):
-        raise InvalidConfigError(
-            f"first, second and score must be 1-D of one length, got shapes "
-            f"{a.shape}, {b.shape}, {s.shape}"
-        )
-    if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n):
-        raise InvalidConfigError(f"entrant indices must lie in [0, {n}), got others")
-    if np.any(a == b):
-        raise InvalidConfigError("an entrant cannot play itself in a win matrix")
-    if not np.all((s >= 0) & (s <= 1)):
-        raise InvalidConfigError("scores must lie in [0, 1] (1 win, 0.5 draw, 0 loss)")
-    wins = np.zeros((n, n))
-    np.add.at(wins, (a, b), s)
-    np.add.at(wins, (b, a), 1.0 - s)
-    return wins
 
 
 def pairwise_wins(scores: np.ndarray, *, lower_is_better: bool) -> np.ndarray:

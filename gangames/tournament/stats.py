@@ -20,11 +20,10 @@ aggregates with interval estimates rather than point means:
   probability that a random run of X beats a random run of Y (ties count ½),
   averaged over tasks with equal weight, with a stratified bootstrap interval
   (X and Y runs resampled independently within each task).
-* **Performance profiles**: the fraction of runs whose score is at most (lower is
-  better) or at least (higher is better) a threshold ``τ``, as a function of
-  ``τ``; and Dolan–Moré ratio profiles ``ρ_s(τ) = |{p : t_{p,s} ≤ τ·min_s' t_{p,s'}}|
-  / |P|`` — the fraction of problems ``p`` a method ``s`` solves within a factor
-  ``τ`` of the best method's cost (an infinite cost means "not solved").
+* **Performance profiles**: Dolan–Moré ratio profiles
+  ``ρ_s(τ) = |{p : t_{p,s} ≤ τ·min_s' t_{p,s'}}| / |P|`` — the fraction of problems
+  ``p`` a method ``s`` solves within a factor ``τ`` of the best method's cost (an
+  infinite cost means "not solved").
 
 Scores are compared across tasks as given: pooling tasks is meaningful only when
 their scores are on a common scale (normalise per game first if they are not).
@@ -55,7 +54,6 @@ __all__ = [
     "bootstrap_ci",
     "bootstrap_replicates",
     "interquartile_mean",
-    "performance_profile",
     "probability_of_improvement",
     "ratio_profile",
 ]
@@ -214,38 +212,6 @@ def probability_of_improvement(
         yr = y[rng.integers(0, y.size, size=(reps, y.size))]
         replicates += _mann_whitney(xr, yr)
     return _percentile_interval(point / len(xs), replicates / len(xs), confidence)
-
-
-def performance_profile(
-    scores_by_method: Mapping[str, np.ndarray],
-    taus: np.ndarray,
-    lower_is_better: bool = True,
-) -> dict[str, np.ndarray]:
-    """Run-score distributions: fraction of runs at least as good as each ``τ``.
-
-    ``F_s(τ) = (1/N_s) Σ_k [score_k ≤ τ]`` when lower is better (e.g. the
-    fraction of runs whose final gap reached ``τ``, nondecreasing in ``τ``), or
-    ``(1/N_s) Σ_k [score_k ≥ τ]`` when higher is better (nonincreasing in ``τ``;
-    rliable uses the strict ``>``, which differs only at atoms). Agarwal et al.
-    (2021), §4 "performance profiles"; runs of all tasks are pooled.
-
-    Args:
-        scores_by_method: Scores per method, arrays of any shape (flattened).
-        taus: Thresholds, shape ``(K,)``.
-        lower_is_better: Whether smaller scores are better.
-
-    Returns:
-        ``{method: array of shape (K,)}`` of fractions in ``[0, 1]``.
-    """
-    t = _taus(taus)
-    out = {}
-    for name, scores in scores_by_method.items():
-        x = _finite_or_inf(scores, f"scores_by_method[{name!r}]").reshape(-1)
-        if x.size == 0:
-            raise InvalidConfigError(f"scores_by_method[{name!r}] is empty")
-        hit = x[:, None] <= t[None, :] if lower_is_better else x[:, None] >= t[None, :]
-        out[name] = hit.mean(axis=0)
-    return out
 
 
 def ratio_profile(

@@ -244,8 +244,8 @@ def test_quality_of_a_collapsed_generator_and_in_infos():
     m = new_match(game, [0, 1], dtype=torch.float64)
     # every weight 0 and output bias at mode 7: a generator collapsed on one mode
     theta = torch.zeros_like(m.state.theta)
-    bias = game.layouts()["generator"].slices()["layer2.bias"]
-    theta[:, bias] = m.instance["means"][:, 7]
+    layout = game.layouts()["generator"]
+    layout.unflatten(theta)["layer2.bias"].copy_(m.instance["means"][:, 7])  # a view
     q = game.quality(m.instance, theta)
     assert q["modes_covered"].tolist() == [1, 1]
     assert q["high_quality_pct"].tolist() == [100.0, 100.0]
@@ -254,7 +254,8 @@ def test_quality_of_a_collapsed_generator_and_in_infos():
     )
     lifted = gangames.mixed(game, particles=2)
     cloud = torch.stack([theta, theta.clone()], dim=1)
-    cloud[:, 1, bias] = m.instance["means"][:, 3]  # second particle on mode 3
+    second = layout.unflatten(cloud[:, 1])["layer2.bias"]  # second particle: mode 3
+    second.copy_(m.instance["means"][:, 3])
     q2 = lifted.quality(m.instance, lifted.uncloud("generator", cloud))
     assert q2["modes_covered"].tolist() == [2, 2]
     assert torch.allclose(

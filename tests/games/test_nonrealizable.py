@@ -12,6 +12,13 @@ from gangames.games._solve1d import argmax_concave, minimize_interval
 from gangames.games.nonrealizable import NonRealizableGAN
 from gangames.random import Stream
 
+
+def critic_best_response(game: NonRealizableGAN, theta: torch.Tensor) -> torch.Tensor:
+    """``ψ*(θ) = (−θ, 1 − θ²)/γ`` (the module docstring), ``(B, 2)`` for θ ``(B, 1)``."""
+    t = theta[..., :1]
+    return torch.cat([-t, 1 - t * t], dim=-1) / game.gamma
+
+
 F64 = torch.float64
 S = 1 / math.sqrt(2.0)
 
@@ -51,7 +58,7 @@ def test_critic_best_response_and_phi(gamma):
     game = NonRealizableGAN(gamma=gamma)
     theta = torch.linspace(-2, 2, 41, dtype=F64)[:, None]
     inst = _inst(41)
-    star = game.critic_best_response(theta)
+    star = critic_best_response(game, theta)
     # ∇_ψV = 0 at ψ*(θ), and V there equals Φ(θ) = (θ² + (1 − θ²)²)/(2γ).
     _, gp = game.gradients(inst, theta, star)
     assert gp.abs().max() < 1e-14
@@ -138,7 +145,7 @@ def test_minimax_and_no_pure_nash(gamma):
     theta_star = torch.tensor([[S], [-S]], dtype=F64)
     phi = game.best_response_value(inst, "discriminator", theta_star)
     torch.testing.assert_close(phi, torch.full((2,), 3 / (8 * gamma), dtype=F64))
-    star = game.critic_best_response(theta_star)
+    star = critic_best_response(game, theta_star)
     torch.testing.assert_close(
         star, torch.tensor([[-S, 0.5], [S, 0.5]], dtype=F64) / gamma
     )
@@ -148,12 +155,12 @@ def test_minimax_and_no_pure_nash(gamma):
     assert phi_grid.min() >= 3 / (8 * gamma) - 1e-15
     # Stationary points θ ∈ {0, ±1/√2} are local maxima of V(·, ψ*(θ)).
     t0 = torch.tensor([[0.0], [S], [-S]], dtype=F64)
-    ps = game.critic_best_response(t0)
+    ps = critic_best_response(game, t0)
     v0 = game.value(_inst(3), t0, ps)
     for h in (1e-3, -1e-3):
         assert (game.value(_inst(3), t0 + h, ps) < v0).all()
     # No pure Nash: the gap at (θ, ψ*(θ)) is at least 3/(8γ) on the whole box.
-    ps = game.critic_best_response(grid)
+    ps = critic_best_response(game, grid)
     gap = phi_grid - game.best_response_value(_inst(4001), "generator", ps)
     assert gap.min() >= 3 / (8 * gamma) - 1e-12
 
@@ -229,7 +236,7 @@ def test_proximal_objective(lam):
         assert (lower <= vp + 1e-14).all()
     # Fact 1 of docs/algorithms.md §2.1: V_prox ≥ V, with equality of the max at ψ*(θ).
     assert (vp >= game.value(inst, theta, psi) - 1e-14).all()
-    at_br = game.proximal_objective(inst, theta, game.critic_best_response(theta), lam)
+    at_br = game.proximal_objective(inst, theta, critic_best_response(game, theta), lam)
     torch.testing.assert_close(
         at_br, game.best_response_value(inst, "discriminator", theta)
     )
@@ -260,7 +267,7 @@ def test_proximal_value_matches_dense_grid(lam):
 def test_proximal_numbers_of_algorithms_md():
     game = NonRealizableGAN()
     lam = 0.5
-    star = game.critic_best_response(torch.tensor([[S]], dtype=F64))
+    star = critic_best_response(game, torch.tensor([[S]], dtype=F64))
 
     def part(t):  # θ-dependent part ‖a(θ) + λψ*‖²
         th = torch.tensor([[t]], dtype=F64)
@@ -285,7 +292,7 @@ def test_proximal_numbers_of_algorithms_md():
 def test_theta_star_local_proximal_iff_lambda_below_two_gamma(gamma, lam):
     game = NonRealizableGAN(gamma=gamma)
     theta = torch.tensor([[S]], dtype=F64)
-    star = game.critic_best_response(theta)
+    star = critic_best_response(game, theta)
     h = 1e-4
 
     def g(t):  # ‖a(θ) + λψ*‖², whose curvature at θ* is 4 − 2λ/γ

@@ -14,7 +14,7 @@ import gangames
 from gangames.concepts import Condition, Preset, Target
 from gangames.errors import InvalidConfigError
 from gangames.tournament import Store, TournamentConfig, run, write_report
-from gangames.tournament.match import score
+from gangames.tournament.match import final_metrics, score
 from gangames.tournament.schedule import tuning_schedule
 from gangames.tournament.tuning import trial_summaries
 
@@ -264,3 +264,19 @@ def test_the_tuning_trial_rows_equal_the_same_trial_played_alone():
         rows = slice(2 * k, 2 * k + 2)
         assert torch.equal(env.match.state.theta[rows], alone.match.state.theta)
         assert np.array_equal(infos[-1]["duality_gap"][rows], lone[-1]["duality_gap"])
+
+
+def test_final_metrics_estimate_only_the_gaps_without_a_closed_form():
+    # The game's declaration decides: a closed-form gap is never estimated.
+    tiny = {"steps": 2, "restarts": 1, "prox_outer": 1, "prox_inner": 1}
+    neural = gangames.make(
+        "gangames/MixtureGAN-v0", width=8, eval_size=64, estimator=tiny
+    )
+    neural.reset(seed=0)
+    out = final_metrics(neural)
+    assert "estimated_gap" in out and "duality_gap" not in out
+    assert {"modes_covered", "high_quality_pct", "mode_kl"} <= set(out)
+    exact = gangames.make("gangames/Bilinear-v0", estimator=tiny)
+    exact.reset(seed=0)
+    out = final_metrics(exact)
+    assert "duality_gap" in out and "estimated_gap" not in out

@@ -11,7 +11,6 @@ from gangames.tournament.rating import (
     pairwise_wins,
     stationary_distribution,
     win_logits,
-    win_matrix,
 )
 
 ELO_PER_LN = 400.0 / np.log(10.0)
@@ -19,15 +18,7 @@ ELO_PER_LN = 400.0 / np.log(10.0)
 # ---------------------------------------------------------------- win matrices
 
 
-def test_win_matrix_and_pairwise_wins():
-    wins = win_matrix(
-        np.array([0, 0, 1, 2]),
-        np.array([1, 1, 2, 0]),
-        np.array([1.0, 0.5, 0.0, 1.0]),
-        3,
-    )
-    expected = np.array([[0.0, 1.5, 0.0], [0.5, 0.0, 0.0], [1.0, 1.0, 0.0]])
-    np.testing.assert_array_equal(wins, expected)
+def test_pairwise_wins():
     # Entrant 0 has the smallest gap on instances 0 and 1; instance 2 is a tie.
     gaps = np.array([[0.1, 0.2, 1.0], [0.5, 0.1, 1.0], [np.inf, 0.3, 1.0]])
     w = pairwise_wins(gaps, lower_is_better=True)
@@ -37,8 +28,6 @@ def test_win_matrix_and_pairwise_wins():
     np.testing.assert_array_equal(pairwise_wins(gaps, lower_is_better=False), w.T)
     with pytest.raises(InvalidConfigError, match="NaN"):
         pairwise_wins(np.array([[np.nan, 1.0]]), lower_is_better=True)
-    with pytest.raises(InvalidConfigError, match="itself"):
-        win_matrix(np.array([1]), np.array([1]), np.array([1.0]), 2)
 
 
 def test_win_logits_antisymmetric():

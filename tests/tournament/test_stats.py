@@ -8,7 +8,6 @@ from gangames.tournament.stats import (
     bootstrap_ci,
     bootstrap_replicates,
     interquartile_mean,
-    performance_profile,
     probability_of_improvement,
     ratio_profile,
 )
@@ -161,18 +160,6 @@ def test_probability_of_improvement_refusals():
 
 
 # ---------------------------------------------------------------- profiles
-
-
-def test_performance_profile_known_values_and_monotone():
-    taus = np.array([0.5, 1.0, 2.5, 4.0, 10.0])
-    scores = {"a": np.array([1.0, 2.0, 3.0, 4.0]), "b": np.array([np.inf, 0.1])}
-    low = performance_profile(scores, taus)
-    np.testing.assert_allclose(low["a"], [0.0, 0.25, 0.5, 1.0, 1.0])
-    np.testing.assert_allclose(low["b"], [0.5, 0.5, 0.5, 0.5, 0.5])
-    assert np.all(np.diff(low["a"]) >= 0)
-    high = performance_profile(scores, taus, lower_is_better=False)
-    np.testing.assert_allclose(high["a"], [1.0, 1.0, 0.5, 0.25, 0.0])
-    assert np.all(np.diff(high["a"]) <= 0)
 
 
 def test_ratio_profile_dolan_more():
