@@ -26,10 +26,12 @@ Done                   ``done``, ``terminated``, ``truncated`` at the root ``(B,
                        truncation: ``max_steps``, the budget, or every instance
                        diverged)
 Infos                  ``td[seat]["info"][key]`` ``(B, 1)``: the numeric infos of the
-                       gangames env (tensors, and numbers broadcast over the batch);
-                       strings and dicts are left out. The keys are those of the
-                       first reset; a later round that lacks one reports NaN for it
-                       (or 0 for an integer, ``False`` for a flag)
+                       gangames env (tensors, and numbers broadcast over the batch),
+                       as floats of the env's dtype (flags such as ``diverged`` as
+                       bools); strings and dicts are left out. The keys are those of
+                       the first reset; a later round that lacks one (lean infos
+                       between ``quality_every`` rounds) reports NaN (``False`` for
+                       a flag)
 =====================  ==========================================================
 
 **The action bound.** ``max_update=None`` takes the game's natural scale, the spread
@@ -193,7 +195,7 @@ class TorchRLEnv(EnvBase):
                 dtype = torch.as_tensor(value).dtype
             else:
                 continue  # strings, dicts: not data a tensordict carries
-            if dtype.is_floating_point:
+            if dtype != torch.bool:  # numbers as floats: NaN can mark an absent one
                 dtype = self._env.config.dtype
             spec[key] = (dtype,)
         return spec
@@ -281,7 +283,7 @@ class TorchRLEnv(EnvBase):
             elif isinstance(value, (bool, int, float)):
                 value = torch.full((B,), value, dtype=dtype, device=dev)
             else:  # absent this round (lean infos between quality rounds)
-                fill = float("nan") if dtype.is_floating_point else 0
+                fill = False if dtype == torch.bool else float("nan")
                 value = torch.full((B,), fill, dtype=dtype, device=dev)
             out[key] = value.unsqueeze(1)
         return out

@@ -99,6 +99,17 @@ def test_infos_hold_only_numbers():
     assert td["next", "generator", "info", "diverged"].dtype == torch.bool
 
 
+def test_a_metric_absent_from_a_round_is_nan():
+    # lean infos carry the sample-quality metrics every second round only
+    options = {**SMALL_NEURAL, "quality_every": 2}
+    env = TorchRLEnv("gangames/MixtureGAN-v0", batch=2, max_steps=4, **options)
+    td = env.rollout(4)
+    covered = td["next", "generator", "info", "modes_covered"][0, :, 0]
+    assert covered.dtype == torch.float32
+    assert torch.isnan(covered[0::2]).all() and not torch.isnan(covered[1::2]).any()
+    assert not td["next", "generator", "info", "diverged"].any()
+
+
 def test_same_seed_same_rollout_and_reset_continues():
     def run():
         env = TorchRLEnv("gangames/Quadratic-v0", batch=4, max_steps=3)
@@ -162,6 +173,7 @@ def test_bad_keywords():
         TorchRLEnv("gangames/DiracGAN-v0", tensor=False)
 
 
+@pytest.mark.slow  # a fresh interpreter imports torch and gangames
 def test_a_missing_torchrl_names_the_extra():
     code = (
         "import sys; sys.modules['torchrl'] = None\n"
