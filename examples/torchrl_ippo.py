@@ -62,7 +62,7 @@ class Args:
     """rounds per episode"""
     max_update: float = 0.2
     """bound of each update entry (the action box)"""
-    iterations: int = 40
+    iterations: int = 20
     """collector batches (one PPO update each)"""
     episodes_per_batch: int = 1
     """episodes of all B instances per collector batch"""

@@ -64,6 +64,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import torch
@@ -151,17 +152,9 @@ class TorchRLEnv(EnvBase):
     ) -> None:
         for fixed in ("tensor", "order", "batch_size"):
             if fixed in kwargs:
+                hint = " (use batch=B)" if fixed == "batch_size" else ""
                 raise TypeError(
-                    f"TorchRLEnv() got an unexpected keyword argument {fixed!r}"
-                )
-        if max_update is None:
-            # the game's natural scale, read from the game the same options build
-            probe = make(id, device=device, **kwargs)
-            max_update = default_max_update(probe.game)
-            if max_update is None:
-                raise InvalidConfigError(
-                    f"{id}: the game has no natural scale for the action bound; "
-                    "pass max_update=… (a positive float)"
+                    f"TorchRLEnv() got an unexpected keyword argument {fixed!r}{hint}"
                 )
         env = make(
             id,
@@ -172,6 +165,15 @@ class TorchRLEnv(EnvBase):
             clip_actions=clip_actions,
             **kwargs,
         )
+        if max_update is None:  # the game's natural scale
+            max_update = default_max_update(env.game)
+            if max_update is None:
+                raise InvalidConfigError(
+                    f"{id}: the game has no natural scale for the action bound; "
+                    "pass max_update=… (a positive float)"
+                )
+            config = dataclasses.replace(env.config, max_update=max_update)
+            env = GameParallelEnv(env.game, config)
         assert isinstance(env, GameParallelEnv)
         self._env = env
         self._seed: int | None = None
@@ -184,12 +186,12 @@ class TorchRLEnv(EnvBase):
         self._make_specs()
 
     # ---- specs ---------------------------------------------------------------------
-    def _make_info_spec(self, info: dict[str, Any]) -> dict[str, tuple[torch.dtype]]:
+    def _make_info_spec(self, info: dict[str, Any]) -> dict[str, torch.dtype]:
         """The numeric info keys and their dtypes, from the first reset's infos."""
         B = self.batch_size[0]
-        spec: dict[str, tuple[torch.dtype]] = {}
+        spec: dict[str, torch.dtype] = {}
         for key, value in info.items():
-            if isinstance(value, torch.Tensor) and value.shape[:1] in ((B,), ()):
+            if isinstance(value, torch.Tensor) and value.shape in ((B,), ()):
                 dtype = value.dtype
             elif isinstance(value, (bool, int, float)):
                 dtype = torch.as_tensor(value).dtype
@@ -197,7 +199,7 @@ class TorchRLEnv(EnvBase):
                 continue  # strings, dicts: not data a tensordict carries
             if dtype != torch.bool:  # numbers as floats: NaN can mark an absent one
                 dtype = self._env.config.dtype
-            spec[key] = (dtype,)
+            spec[key] = dtype
         return spec
 
     def _make_specs(self) -> None:
@@ -221,7 +223,7 @@ class TorchRLEnv(EnvBase):
                         if dtype == torch.bool
                         else Unbounded(shape=group, dtype=dtype, device=dev)
                     )
-                    for key, (dtype,) in self._info_spec.items()
+                    for key, dtype in self._info_spec.items()
                 },
                 shape=group,
             )
@@ -276,7 +278,7 @@ class TorchRLEnv(EnvBase):
     def _infos(self, info: dict[str, Any]) -> dict[str, torch.Tensor]:
         B, dev = self.batch_size[0], self.device
         out = {}
-        for key, (dtype,) in self._info_spec.items():
+        for key, dtype in self._info_spec.items():
             value = info.get(key)
             if isinstance(value, torch.Tensor):
                 value = value.to(dtype).expand(B)
@@ -338,13 +340,15 @@ class TorchRLEnv(EnvBase):
 
     def _tensordict(self, out: dict[str, Any]) -> TensorDictBase:
         """``out`` as a tensordict whose groups have the agent dimension (B, 1)."""
-        group = (*self.batch_size, 1)
+        group, dev = (*self.batch_size, 1), self.device
         for seat in SEATS:
             fields = out[seat]
             if "info" in fields:
-                fields["info"] = TensorDict(fields["info"], batch_size=group)
-            out[seat] = TensorDict(fields, batch_size=group)
-        return TensorDict(out, batch_size=self.batch_size, device=self.device)
+                fields["info"] = TensorDict(
+                    fields["info"], batch_size=group, device=dev
+                )
+            out[seat] = TensorDict(fields, batch_size=group, device=dev)
+        return TensorDict(out, batch_size=self.batch_size, device=dev)
 
     def _set_seed(self, seed: int | None) -> None:
         """Seed the next reset (``reset(seed=seed)`` of the gangames env)."""
