@@ -17,11 +17,13 @@ the equilibrium θ = ψ = 0 and never reaches it; the learned pair of update rul
 heads for it from random starts. The script prints the mean duality gap at the start
 of an episode and at its end under the untrained and the trained policies (their
 means, no exploration noise), on held-out seeds, and next to GDA at step size
-``max_update``.
+``max_update``. With the defaults (seed 0) the mean gap on the held-out seeds is 0.79
+after reset; after 50 rounds it is 2.17 under the untrained policy, 0.96 under GDA
+and 0.023 under the trained policy.
 
 Run::
 
-    python examples/torchrl_ippo.py            # about a minute on 2 CPU cores
+    python examples/torchrl_ippo.py            # 1–2 minutes on 2 CPU cores
     python examples/torchrl_ippo.py --device cuda --batch 1024
 """
 
