@@ -69,6 +69,7 @@ from typing import Any
 
 import torch
 
+from gangames import checks
 from gangames.envs import GameParallelEnv
 from gangames.errors import InvalidConfigError
 from gangames.game import Mixed
@@ -156,6 +157,7 @@ class TorchRLEnv(EnvBase):
                 raise TypeError(
                     f"TorchRLEnv() got an unexpected keyword argument {fixed!r}{hint}"
                 )
+        checks.batch("batch", batch)  # an int: TorchRL's batch_size is [batch]
         env = make(
             id,
             batch=batch,

@@ -171,6 +171,10 @@ def test_bad_keywords():
         TorchRLEnv("gangames/DiracGAN-v0", colour=1)
     with pytest.raises(TypeError, match="'tensor'"):
         TorchRLEnv("gangames/DiracGAN-v0", tensor=False)
+    with pytest.raises(TypeError, match=r"'batch_size' \(use batch=B\)"):
+        TorchRLEnv("gangames/DiracGAN-v0", batch_size=[4])
+    with pytest.raises(InvalidConfigError, match="batch"):
+        TorchRLEnv("gangames/DiracGAN-v0", batch=None)
 
 
 @pytest.mark.slow  # a fresh interpreter imports torch and gangames
