@@ -52,6 +52,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "joining layers",
         (
             "gangames.wrappers",
+            "gangames.torchrl_env",
             "gangames.training",
             "gangames.tournament",
             "gangames.cli",
@@ -312,7 +313,16 @@ def test_cycle_finder_names_the_cycle():
 @pytest.mark.parametrize(
     ("statement", "absent"),
     [
-        ("import gangames", ("agents", "gangames.wrappers", "gangames.training")),
+        (
+            "import gangames",
+            (
+                "agents",
+                "gangames.wrappers",
+                "gangames.training",
+                "gangames.torchrl_env",
+                "torchrl",
+            ),
+        ),
         (
             "import agents",
             ("gangames.wrappers", "gangames.training", "gangames.tournament"),
