@@ -23,6 +23,11 @@ truncate at ``max_steps`` rounds, at the oracle ``budget``, or on divergence; th
 terminate. ``reset(seed=s)`` seeds the game instance, the initial point and (with a pool
 of opponents) the opponent drawn for the episode.
 
+**Spaces.** The observation is a flat ``Box`` of the controller's features, each
+within ``±clip``; the ``progress`` feature's bounds are ``[0, 1]`` (the last feature in
+mode ``update``, the first in the summary modes, which is how a plain SB3 zip tells its
+mode to :func:`agents.learned.infer_metadata`). The action is a ``Box(−1, 1)``.
+
 **Control modes and base rules** — what an action means, what the policy observes,
 and which rules its action rescales or mixes — are :class:`~agents.control.ControlConfig`'s
 options, documented in :mod:`agents.control`. For *opponents* a registered agent wins

@@ -123,6 +123,17 @@ def test_both_apis_pass_pettingzoos_checkers():
     assert par.observation_space("generator").shape == (3, 10)
 
 
+def test_batched_aec_stays_refused_by_pettingzoo_and_flattens_in_gangames():
+    with pytest.raises(InvalidConfigError, match="parallel"):
+        pettingzoo.make("aec", "gangames/Bilinear-v0", flat=True, batch=3)
+    vector = gangames.make(
+        "gangames/Bilinear-v0", order="sequential", flat=True, batch=3
+    )
+    vector.reset(seed=0)
+    obs, reward, *_ = vector.last()
+    assert obs.shape == (3, 10) and reward.shape == (3,)
+
+
 def test_aec_observations_are_flat_and_agree_with_the_dict_env():
     plain = gangames.make("gangames/Quadratic-v0", order="sequential", max_update=1.0)
     flat = gangames.make(
