@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+from gangames import forking as _forking  # noqa: F401  (one torch thread after fork)
 from gangames import games as _games  # noqa: F401  (registers the built-in games)
 from gangames import metrics, testing
 from gangames.engine import Match, MatchState, apply_update, new_match

@@ -7,7 +7,7 @@ id in PettingZoo's parallel and AEC registries, so that
 ``pettingzoo.make("parallel", "gangames/Bilinear-v0")`` works after ``import gangames``.
 
 ``make(id, **kwargs)`` splits the keyword arguments: the environment options of
-:class:`~gangames.envs.EnvConfig` (plus ``order`` and ``particles``) configure the env,
+:class:`~gangames.envs.EnvConfig` (plus ``order``, ``particles`` and ``flat``, :mod:`gangames.flat`) configure the env,
 every other keyword is a field of the game. Entry points must be callables, never
 import strings, so a config file can only name registered games.
 
@@ -36,6 +36,7 @@ import gymnasium
 import pettingzoo
 
 from gangames import checks
+from gangames import flat as flat_format
 from gangames.concepts import Preset
 from gangames.envs import EnvConfig, GameAECEnv, GameParallelEnv
 from gangames.errors import InvalidConfigError, UnexpectedKeywordError
@@ -164,7 +165,7 @@ def _game(id: str, kwargs: dict[str, Any], caller: str) -> Game:
             caller,
             unknown,
             f"{id} takes game options {sorted(fields or ())} and env options "
-            f"{sorted(_ENV_OPTIONS | {'order', 'particles'})}",
+            f"{sorted(_ENV_OPTIONS | {'order', 'particles', 'flat', 'clip_observations'})}",
         )
     checks.finite_options(id, merged)
     particles = merged.pop("particles", None)
@@ -205,8 +206,12 @@ def make(
     *,
     order: str = "simultaneous",
     max_cycles: int | None = None,
+    flat: bool = False,
+    clip_observations: float | None = None,
     **kwargs: Any,
-) -> GameParallelEnv | GameAECEnv:
+) -> (
+    GameParallelEnv | GameAECEnv | flat_format.FlatParallelEnv | flat_format.FlatAECEnv
+):
     """Build the environment of a registered game.
 
     Args:
@@ -214,6 +219,12 @@ def make(
         order: ``"simultaneous"`` (PettingZoo ``ParallelEnv``) or ``"sequential"``
             (``AECEnv``; generator first unless ``first="discriminator"``).
         max_cycles: alias of ``max_steps`` (PettingZoo's registry passes it).
+        flat: the RL-facing format (:mod:`gangames.flat`): one flat ``Box``
+            observation per seat and a bounded action ``Box``; ``max_update``
+            defaults to a tenth of the game's ``init_scale`` (games without one
+            need ``max_update=``).
+        clip_observations: with ``flat=True``, clip observations to this bound and
+            give the box finite bounds (SuperSuit's ``normalize_obs_v0`` needs them).
         **kwargs: env options (:class:`~gangames.envs.EnvConfig` fields), ``particles``
             (lift to mixed strategies), and the game's own fields.
 
@@ -237,12 +248,21 @@ def make(
     env_kwargs = {k: v for k, v in s.defaults.items() if k in _ENV_OPTIONS}
     env_kwargs.update({k: kwargs.pop(k) for k in list(kwargs) if k in _ENV_OPTIONS})
     game = _game(id, kwargs, "make")
+    if not isinstance(flat, bool):
+        raise InvalidConfigError(f"flat must be True or False, got {flat!r}")
+    if clip_observations is not None and not flat:
+        raise InvalidConfigError("clip_observations is an option of flat=True")
+    if flat and env_kwargs.get("max_update") is None:
+        env_kwargs["max_update"] = flat_format.require_max_update(id, game)
     config = EnvConfig(**env_kwargs)
-    return (
+    env = (
         GameParallelEnv(game, config)
         if order == "simultaneous"
         else GameAECEnv(game, config)
     )
+    if not flat:
+        return env
+    return flat_format.wrap(env, clip_observations=clip_observations)
 
 
 _LOADED = False

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -42,7 +43,16 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.monitor import Monitor
 
-from agents.learned import ACTIVATIONS, check_architecture, write_metadata
+from agents.learned import (
+    ACTIVATIONS,
+    METADATA,
+    activation_named,
+    architecture_from_weights,
+    architecture_of,
+    check_architecture,
+    read_weights,
+    write_metadata,
+)
 from gangames import checks
 from gangames.errors import InvalidConfigError, UnexpectedKeywordError
 from gangames.registration import view_id
@@ -54,6 +64,7 @@ __all__ = [
     "SelfPlayResult",
     "TrainResult",
     "add_arguments",
+    "add_metadata",
     "evaluate",
     "make_model",
     "run",
@@ -86,8 +97,8 @@ def _algo_class(algo: str) -> Any:
     return classes[algo]
 
 
-def _view(env: gymnasium.Env) -> GameView:
-    view = env.unwrapped
+def _view(env: Any) -> GameView:
+    view = env.unwrapped if isinstance(env, gymnasium.Env) else env
     if not isinstance(view, GameView):
         raise InvalidConfigError(
             f"training needs a gangames view (e.g. 'gangames/DiracGAN-generator-v0'), "
@@ -189,29 +200,101 @@ def make_model(
         raise InvalidConfigError(f"{algo}: {err}") from None
 
 
-def save_policy(model: Any, view: GameView, path: Path, **training: Any) -> Path:
-    """Save ``model`` as an SB3 zip with its ``gangames.json`` description."""
+def save_policy(model: Any, view: Any, path: str | Path, **training: Any) -> Path:
+    """Save ``model`` as an SB3 zip with its ``gangames.json`` description.
+
+    Works for any PPO, A2C or SAC model with an MLP policy trained on a view, with
+    SB3's default ``policy_kwargs`` or explicit ones: the architecture is read from
+    the policy itself.
+
+    Args:
+        model: the trained SB3 model.
+        view: the view it was trained on (``gymnasium.make`` of a view id, wrapped or
+            not, or the :class:`~gangames.wrappers.GameView`).
+        path: the ``.zip`` to write (replaced if it exists).
+        **training: provenance recorded in the description (never read back).
+    """
     path = Path(path)
+    algo, arch = architecture_of(model.policy)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()  # write_metadata appends to a fresh archive
     model.save(path)
-    activation = {cls: name for name, cls in ACTIVATIONS.items()}[
-        model.policy_kwargs["activation_fn"]
-    ]
-    algo = type(model).__name__.lower()
-    meta = {
+    write_metadata(path, _description(algo, arch, _view(view), training))
+    return path
+
+
+def add_metadata(path: str | Path, view: Any, **training: Any) -> Path:
+    """Describe a zip saved by plain SB3 (``model.save``) so that gangames can load it.
+
+    ``agents.make("sb3", path=…)`` infers the description of such a zip where the
+    view's default control options were used (:func:`agents.learned.infer_metadata`);
+    this call records it exactly, for any control options: the architecture comes
+    from the zip's weights (read as tensors only, never unpickled), the control options
+    and sizes from ``view``, which must be the view the policy was trained on (its
+    spaces are checked against the weights).
+
+    Args:
+        path: the zip written by ``model.save``; ``gangames.json`` is added to it.
+        view: the view (``gymnasium.make("gangames/…-generator-v0", **options)``).
+        **training: provenance recorded in the description (never read back).
+
+    Returns:
+        ``path``.
+
+    Raises:
+        InvalidConfigError: the zip already has a description, is no SB3 MLP policy, or
+            does not fit the view.
+    """
+    path = Path(path)
+    game_view = _view(view)
+    state, data = _read_sb3(path)
+    named = data.get("policy_kwargs", {}).get("activation_fn") if data else None
+    try:
+        algo, arch, obs_dim, act_dim = architecture_from_weights(
+            state, activation_named(named)
+        )
+    except InvalidConfigError as err:
+        raise InvalidConfigError(f"{path}: {err}") from None
+    expected = (game_view.controller.observation_dim, game_view.controller.action_dim)
+    if (obs_dim, act_dim) != expected:
+        raise InvalidConfigError(
+            f"{path}: the policy maps {obs_dim} features to {act_dim} actions, the "
+            f"view {game_view.game_id} ({game_view.seat}) has {expected[0]} and "
+            f"{expected[1]}"
+        )
+    write_metadata(path, _description(algo, arch, game_view, training))
+    return path
+
+
+def _read_sb3(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The weights (tensors only) and the readable ``data`` JSON of an SB3 zip."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if METADATA in names:
+                raise InvalidConfigError(f"{path}: already has a {METADATA} entry")
+            if "policy.pth" not in names:
+                raise InvalidConfigError(f"{path}: no policy.pth: not an SB3 zip")
+            weights = archive.read("policy.pth")
+            data = json.loads(archive.read("data")) if "data" in names else {}
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        if isinstance(err, InvalidConfigError):
+            raise
+        raise InvalidConfigError(f"{path}: not a readable zip ({err})") from None
+    return read_weights(path, weights), data if isinstance(data, dict) else {}
+
+
+def _description(
+    algo: str, arch: dict[str, Any], view: GameView, training: Mapping[str, Any]
+) -> dict[str, Any]:
+    return {
         "algo": algo,
-        "policy": {
-            "net_arch": list(model.policy_kwargs["net_arch"]),
-            "activation": activation,
-        },
+        "policy": arch,
         "view": view.metadata_json(),
         # provenance only (never read back to build anything)
-        "training": json.loads(json.dumps(training, default=repr)),
+        "training": json.loads(json.dumps(dict(training), default=repr)),
     }
-    write_metadata(path, meta)
-    return path
 
 
 def train(

@@ -23,6 +23,11 @@ truncate at ``max_steps`` rounds, at the oracle ``budget``, or on divergence; th
 terminate. ``reset(seed=s)`` seeds the game instance, the initial point and (with a pool
 of opponents) the opponent drawn for the episode.
 
+**Spaces.** The observation is a flat ``Box`` of the controller's features, each
+within ``±clip``; the ``progress`` feature's bounds are ``[0, 1]`` (the last feature in
+mode ``update``, the first in the summary modes, which is how a plain SB3 zip tells its
+mode to :func:`agents.learned.infer_metadata`). The action is a ``Box(−1, 1)``.
+
 **Control modes and base rules** — what an action means, what the policy observes,
 and which rules its action rescales or mixes — are :class:`~agents.control.ControlConfig`'s
 options, documented in :mod:`agents.control`. For *opponents* a registered agent wins
@@ -156,6 +161,11 @@ class GameView(gymnasium.Env):
             itself). Another mode raises :class:`~gangames.errors.RenderModeError`,
             a ``TypeError`` too, on which SB3's ``make_vec_env`` builds the view
             without one.
+        flat: accepted for symmetry with ``gangames.make(..., flat=True)``: a view
+            always observes a flat, bounded ``Box`` (the controller's features, in
+            ``update`` mode ``own``, ``opponent``, ``gradient``,
+            ``opponent_gradient``, the own loss and ``progress``, each clipped to
+            ``±clip``) and acts in ``Box(−1, 1)``; ``flat=False`` is refused.
         **game_kwargs: the game's own options (and ``particles``).
 
     The control options ``mode``, ``max_update``, ``control``, ``base``, ``bases``,
@@ -191,8 +201,14 @@ class GameView(gymnasium.Env):
         dtype: Any = torch.float32,
         root: str | None = None,
         render_mode: str | None = None,
+        flat: bool = True,
         **game_kwargs: Any,
     ) -> None:
+        if flat is not True:
+            raise InvalidConfigError(
+                f"views always observe a flat Box (flat=True); got flat={flat!r}: "
+                "for the Dict observation use gangames.make(game_id) instead"
+            )
         if seat not in SEATS:
             raise InvalidConfigError(f"seat must be one of {SEATS}, got {seat!r}")
         self.game_id = game_id
@@ -239,9 +255,13 @@ class GameView(gymnasium.Env):
         self._root = root
         self.set_opponents(opponent)
         c = self.control.clip
-        self.observation_space = gymnasium.spaces.Box(
-            -c, c, shape=(self.controller.observation_dim,), dtype=np.float32
-        )
+        low = np.full(self.controller.observation_dim, -c, dtype=np.float32)
+        high = np.full(self.controller.observation_dim, c, dtype=np.float32)
+        # progress lies in [0, 1]: last in mode "update", first in the summary modes
+        # (its place in a saved policy's space tells agents.learned the mode)
+        at = -1 if self.control.mode == "update" else 0
+        low[at], high[at] = 0.0, 1.0
+        self.observation_space = gymnasium.spaces.Box(low, high, dtype=np.float32)
         self.action_space = gymnasium.spaces.Box(
             -1.0, 1.0, shape=(self.controller.action_dim,), dtype=np.float32
         )

@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gangames.random",
             "gangames.checks",
             "gangames.concepts",
+            "gangames.forking",
         ),
     ),
     (
@@ -43,7 +44,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("evaluation", ("gangames.oracle", "gangames.metrics", "gangames.estimators")),
     ("engine and rule protocol", ("gangames.engine", "gangames.rules")),
-    ("environments", ("gangames.envs",)),
+    ("environments", ("gangames.envs", "gangames.flat")),
     ("registry and games", ("gangames.registration", "gangames.games")),
     ("match loop and checkers", ("gangames.play", "gangames.testing")),
     ("public API", ("gangames",)),

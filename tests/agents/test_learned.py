@@ -131,14 +131,16 @@ def test_a_saved_policy_is_an_opponent_in_views(tmp_path):
 
 
 def test_corrupt_and_foreign_files_are_refused_naming_them(tmp_path):
-    model, good = _save(tmp_path)
+    _, good = _save(tmp_path)
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"\x00not a zip at all" * 10)
     with pytest.raises(InvalidConfigError, match=r"junk\.zip"):
         agents.make("sb3", path=str(junk))
-    foreign = tmp_path / "plain_sb3.zip"
-    model.save(foreign)  # a Stable-Baselines3 zip without the gangames description
-    with pytest.raises(InvalidConfigError, match=r"plain_sb3\.zip.*gangames\.json"):
+    foreign = _rewrite(good, tmp_path / "no_data.zip", **{"gangames.json": None})
+    with zipfile.ZipFile(foreign) as archive:
+        assert "data" in archive.namelist()
+    foreign = _rewrite(foreign, tmp_path / "plain_sb3.zip", data=None)
+    with pytest.raises(InvalidConfigError, match=r"plain_sb3\.zip.*missing.*data"):
         agents.make("sb3", path=str(foreign))
     meta = json.loads(zipfile.ZipFile(good).read("gangames.json"))
     cases = {
