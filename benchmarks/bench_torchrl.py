@@ -7,10 +7,8 @@ random actions from the action spec (``env.rollout(rounds)``, one reset then
 * ``native``: :class:`gangames.torchrl_env.TorchRLEnv` with ``batch=B``: one env,
   ``batch_size=[B]``, the B instances in one batched step.
 * ``serial``: TorchRL's ``SerialEnv`` of B unbatched envs, what a TorchRL user builds
-  without a batched env. Each is ``torchrl.envs.PettingZooWrapper`` over
-  ``gangames.make(id)`` where that wrapper accepts the env; where it does not (it
-  refuses infos that are not numbers: ``Could not infer dtype of dict``), the native
-  env with ``batch=1``. The script prints which one it used.
+  without a batched env: each is ``torchrl.envs.PettingZooWrapper`` over
+  ``gangames.make(id, flat=True)`` (the RL-facing format, :mod:`gangames.flat`).
 
 Reported: instance-steps per second of each, and their ratio (aim ≥ 30× at B = 64 on
 2 CPU cores). Timed in turns, best of ``--repeats`` (``benchmarks/timing.py``).
@@ -32,26 +30,17 @@ from gangames.torchrl_env import TorchRLEnv
 
 
 def unbatched_factory(game: str, rounds: int, max_update: float, device: str):
-    """A factory of one unbatched TorchRL env, and which wrapper it uses."""
+    """A factory of one unbatched TorchRL env: PettingZooWrapper over the flat env."""
 
     def pettingzoo():
         env = gangames.make(
-            game, max_steps=rounds, max_update=max_update, device=device
+            game, flat=True, max_steps=rounds, max_update=max_update, device=device
         )
-        return PettingZooWrapper(env, use_mask=False, device=device)
-
-    def native():
-        return TorchRLEnv(
-            game, batch=1, max_steps=rounds, max_update=max_update, device=device
-        )
-
-    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # its PettingZoo-version warning
-            pettingzoo().rollout(2)
-    except Exception as err:  # any refusal sends us to the fallback
-        return native, f"TorchRLEnv(batch=1) (PettingZooWrapper refused: {err})"
-    return pettingzoo, "PettingZooWrapper(gangames.make(id))"
+            return PettingZooWrapper(env, use_mask=False, device=device)
+
+    return pettingzoo
 
 
 def main() -> None:
@@ -74,9 +63,7 @@ def main() -> None:
         max_update=args.max_update,
         device=args.device,
     )
-    factory, used = unbatched_factory(
-        args.game, args.rounds, args.max_update, args.device
-    )
+    factory = unbatched_factory(args.game, args.rounds, args.max_update, args.device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         serial = SerialEnv(args.batch, factory)
@@ -98,7 +85,10 @@ def main() -> None:
         f"{args.game}, B = {args.batch}, {args.rounds} steps per rollout, "
         f"{args.device}, {torch.get_num_threads()} torch threads"
     )
-    print(f"serial side: SerialEnv of {args.batch} × {used}")
+    print(
+        f"serial side: SerialEnv of {args.batch} × "
+        "PettingZooWrapper(gangames.make(id, flat=True))"
+    )
     print(
         f"native TorchRLEnv(batch={args.batch}): {rate_native:10.0f} instance-steps/s"
     )

@@ -2,7 +2,9 @@
 
 :class:`TorchRLEnv` is a :class:`torchrl.envs.EnvBase` with ``batch_size=[B]``: the B
 instances of :func:`gangames.make` ``(id, batch=B, tensor=True)`` step in one call, on
-the env's device, with no host copies of observations, actions or rewards. It follows
+the env's device, with no host copies of observations, actions or rewards. It is the
+RL-facing format of :mod:`gangames.flat` (one flat observation and one bounded update
+per seat, the same layout and default bound) in TorchRL's form, and it follows
 TorchRL's multi-agent conventions (VMAS, ``PettingZooWrapper``): one group per seat,
 each with an agent dimension of size 1, so the MAPPO/IPPO recipe (``MultiAgentMLP``,
 ``ProbabilisticActor`` with ``TanhNormal``, ``ClipPPOLoss``, GAE) runs on it unchanged
@@ -11,10 +13,11 @@ each with an agent dimension of size 1, so the MAPPO/IPPO recipe (``MultiAgentML
 =====================  ==========================================================
 Groups                 ``"generator"`` and ``"discriminator"``, agent dimension 1
 Observation            ``td[seat]["observation"]`` ``(B, 1, 2·d + 2·d_opp + 2)``:
-                       the concatenation ``[own (d), opponent (d_opp), gradient (d),
-                       opponent_gradient (d_opp), value (1), progress (1)]`` of the
-                       seat's observation (:mod:`gangames.envs`; d = the seat's
-                       parameter count, d_opp the opponent's)
+                       the seat's flat observation (:mod:`gangames.flat`):
+                       ``[own (d), opponent (d_opp), gradient (d),
+                       opponent_gradient (d_opp), value (1), progress (1)]``, d the
+                       seat's parameter count, d_opp the opponent's;
+                       ``env.layout[seat]`` maps each field to its slice
 Action                 ``td[seat]["action"]`` ``(B, 1, d)``, bounded ``[−m, m]`` with
                        m = ``max_update``: the update Δ (``θ ← Π_Θ(θ + Δθ)``);
                        entries outside the box are clipped (``clip_actions``)
@@ -34,10 +37,10 @@ Infos                  ``td[seat]["info"][key]`` ``(B, 1)``: the numeric infos o
                        a flag)
 =====================  ==========================================================
 
-**The action bound.** ``max_update=None`` takes the game's natural scale, the spread
-of its initial parameters (``init_scale``, e.g. 1 in DiracGAN, π in CirclePursuit): one
-step moves a coordinate at most that far. A game without one (the neural GANs, or
-``init_scale=0``) needs ``max_update``.
+**The action bound.** ``max_update=None`` takes the flat format's default
+(:func:`gangames.flat.default_max_update`): a tenth of the game's natural scale, the
+spread ``init_scale`` of its initial parameters (0.1 in DiracGAN, 0.1·π in
+CirclePursuit). A game without one (the neural GANs) needs ``max_update``.
 
 **Lockstep resets.** The instances of a gangames env start and end together, so a
 reset resets all of them: a ``"_reset"`` mask must be all ``True`` (what the
@@ -64,17 +67,15 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import torch
 
 from gangames import checks
-from gangames.envs import GameParallelEnv
 from gangames.errors import InvalidConfigError
-from gangames.game import Mixed
+from gangames.flat import FlatParallelEnv
 from gangames.registration import make
-from gangames.types import SEATS, Seat, other
+from gangames.types import SEATS
 
 try:
     from tensordict import TensorDict, TensorDictBase
@@ -85,37 +86,9 @@ except ImportError as _err:  # pragma: no cover - the extra is installed in test
         'gangames.torchrl_env needs TorchRL and TensorDict: pip install "gangames[rl]"'
     ) from _err
 
-__all__ = ["OBSERVATION_FIELDS", "TorchRLEnv", "default_max_update"]
+__all__ = ["TorchRLEnv"]
 
-#: The fields of a seat's observation, in the order of the flat vector.
-OBSERVATION_FIELDS = (
-    "own",
-    "opponent",
-    "gradient",
-    "opponent_gradient",
-    "value",
-    "progress",
-)
 _DONE_KEYS = ("done", "terminated", "truncated")
-
-
-def default_max_update(game: Any) -> float | None:
-    """The game's natural bound on one update: its ``init_scale``, if positive.
-
-    Args:
-        game: a :class:`~gangames.game.Game` (a mixed lift uses its base game's).
-
-    Returns:
-        The bound, or ``None`` where the game has no natural scale.
-
-    Example:
-        >>> import gangames
-        >>> default_max_update(gangames.make_game("gangames/CirclePursuit-v0"))
-        3.141592653589793
-    """
-    base = game.base if isinstance(game, Mixed) else game
-    scale = getattr(base, "init_scale", None)
-    return float(scale) if scale is not None and scale > 0 else None
 
 
 class TorchRLEnv(EnvBase):
@@ -128,7 +101,7 @@ class TorchRLEnv(EnvBase):
         batch: number of instances B (the env's ``batch_size`` is ``[B]``).
         device: torch device of the game and of every tensor.
         max_update: bound m of the action boxes ``[−m, m]``; ``None`` takes the
-            game's natural scale (:func:`default_max_update`).
+            flat format's default (:func:`gangames.flat.default_max_update`).
         clip_actions: clip actions outside the box into it (``True``, as a
             ``TanhNormal`` may land an ulp outside); ``False`` refuses them. NaN and
             Inf are refused either way.
@@ -163,25 +136,18 @@ class TorchRLEnv(EnvBase):
             batch=batch,
             device=device,
             tensor=True,
+            flat=True,
             max_update=max_update,
             clip_actions=clip_actions,
             **kwargs,
         )
-        if max_update is None:  # the game's natural scale
-            max_update = default_max_update(env.game)
-            if max_update is None:
-                raise InvalidConfigError(
-                    f"{id}: the game has no natural scale for the action bound; "
-                    "pass max_update=… (a positive float)"
-                )
-            config = dataclasses.replace(env.config, max_update=max_update)
-            env = GameParallelEnv(env.game, config)
-        assert isinstance(env, GameParallelEnv)
+        assert isinstance(env, FlatParallelEnv)
         self._env = env
         self._seed: int | None = None
         cfg = env.config
         super().__init__(device=cfg.device, batch_size=torch.Size([batch]))
-        self.max_update = float(max_update)
+        self.max_update = float(cfg.max_update)
+        self.layout = env.layout
         self._dims = {seat: env.game.dim(seat) for seat in SEATS}
         _, infos = env.reset()
         self._info_spec = self._make_info_spec(infos["generator"])
@@ -217,7 +183,7 @@ class TorchRLEnv(EnvBase):
             shape=(B,),
         )
         for seat in SEATS:
-            d, d_opp = self._dims[seat], self._dims[other(seat)]
+            d, n = self._dims[seat], self._env.observation_space(seat).shape[-1]
             info = Composite(
                 {
                     key: (
@@ -230,9 +196,7 @@ class TorchRLEnv(EnvBase):
                 shape=group,
             )
             obs[seat] = Composite(
-                observation=Unbounded(
-                    shape=(B, 1, 2 * d + 2 * d_opp + 2), dtype=f, device=dev
-                ),
+                observation=Unbounded(shape=(B, 1, n), dtype=f, device=dev),
                 info=info,
                 shape=group,
             )
@@ -263,17 +227,14 @@ class TorchRLEnv(EnvBase):
 
     # ---- the gangames env ----------------------------------------------------------
     @property
-    def gangames_env(self) -> GameParallelEnv:
-        """The batched gangames env underneath (tensor mode)."""
+    def gangames_env(self) -> FlatParallelEnv:
+        """The batched gangames env underneath (flat format, tensor mode)."""
         return self._env
 
     # ---- conversion ----------------------------------------------------------------
-    def _group(
-        self, seat: Seat, obs: dict[str, torch.Tensor], info: dict[str, Any]
-    ) -> dict[str, Any]:
-        flat = torch.cat([obs[k] for k in OBSERVATION_FIELDS], dim=-1)
+    def _group(self, obs: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
         return {
-            "observation": flat.to(self._env.config.dtype).unsqueeze(1),
+            "observation": obs.to(self._env.config.dtype).unsqueeze(1),
             "info": self._infos(info),
         }
 
@@ -322,7 +283,7 @@ class TorchRLEnv(EnvBase):
         obs, infos = self._env.reset(seed=seed)
         out = self._dones(False)
         for seat in SEATS:
-            out[seat].update(self._group(seat, obs[seat], infos[seat]))
+            out[seat].update(self._group(obs[seat], infos[seat]))
         return self._tensordict(out)
 
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
@@ -336,7 +297,7 @@ class TorchRLEnv(EnvBase):
         out = self._dones(bool(truncated["generator"]))
         f = self._env.config.dtype
         for seat in SEATS:
-            out[seat].update(self._group(seat, obs[seat], infos[seat]))
+            out[seat].update(self._group(obs[seat], infos[seat]))
             out[seat]["reward"] = rewards[seat].to(f).reshape(-1, 1, 1)
         return self._tensordict(out)
 

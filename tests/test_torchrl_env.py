@@ -14,7 +14,8 @@ from torchrl.envs.utils import check_env_specs
 
 import gangames
 from gangames.errors import InvalidActionError, InvalidConfigError
-from gangames.torchrl_env import OBSERVATION_FIELDS, TorchRLEnv
+from gangames.flat import FIELDS
+from gangames.torchrl_env import TorchRLEnv
 
 ROOT = Path(__file__).resolve().parents[1]
 NEURAL = {"gangames/MixtureGAN-v0", "gangames/DigitsGAN-v0"}
@@ -62,14 +63,16 @@ def test_observation_is_the_documented_concatenation():
     for seat in gangames.SEATS:
         flat = td[seat, "observation"]
         assert flat.shape == (5, 1, 2 * 3 + 2 * 3 + 2)
-        expected = torch.cat([obs[seat][k] for k in OBSERVATION_FIELDS], dim=-1)
+        expected = torch.cat([obs[seat][k] for k in FIELDS], dim=-1)
         torch.testing.assert_close(flat[:, 0], expected, rtol=0, atol=0)
         # own parameters first, then the opponent's, as documented
         torch.testing.assert_close(flat[:, 0, :3], obs[seat]["own"], rtol=0, atol=0)
 
 
 def test_actions_are_updates_and_rewards_the_gangames_rewards():
-    env = TorchRLEnv("gangames/Bilinear-v0", batch=5, dimension=3, max_steps=10)
+    env = TorchRLEnv(
+        "gangames/Bilinear-v0", batch=5, dimension=3, max_steps=10, max_update=1.0
+    )
     ref = _gangames_env(dimension=3, max_update=1.0)
     env.set_seed(3)
     td = env.reset()
@@ -136,9 +139,10 @@ def test_reset_is_all_or_nothing():
 
 def test_the_action_bound():
     circle = TorchRLEnv("gangames/CirclePursuit-v0", batch=2)
-    assert circle.max_update == pytest.approx(math.pi)  # the game's init_scale
+    # the flat format's default: a tenth of the game's init_scale (π)
+    assert circle.max_update == pytest.approx(0.1 * math.pi)
     assert circle.action_spec["generator", "action"].space.high.max() == pytest.approx(
-        math.pi
+        0.1 * math.pi
     )
     small = TorchRLEnv("gangames/DiracGAN-v0", batch=2, max_update=0.1)
     assert small.gangames_env.config.max_update == 0.1
