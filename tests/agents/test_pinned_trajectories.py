@@ -5,12 +5,23 @@ round with values recorded from the code before the rules were rebuilt from comp
 transforms (issue 13), bit for bit (hex floats). A refactor of a rule's plumbing must
 not move a single bit; a change meant to alter results is a new agent id, and its pin
 is recorded again (``python tests/agents/test_pinned_trajectories.py`` prints them).
+
+Bit-identity holds on one kind of CPU: BLAS and LAPACK pick kernels by instruction set,
+and their sums round differently (a few ulps after 12 rounds on the games that multiply
+or factor matrices). The cases whose numbers depend on the CPU have a second pin,
+``PLATFORM_PINS``, recorded on an AVX-512 CPU (where the pre-refactor code plays exactly
+those numbers too); such a case must reproduce one of its pins bit for bit, or, on a CPU
+that rounds like neither, agree with both to ``1e-12`` relative (they differ by at most
+``3.3e-15``) and warn. Every other case is bit-identical everywhere.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import warnings
+
 import pytest
-import torch
 
 import agents
 
@@ -81,6 +92,7 @@ CASES: dict[str, tuple[str, dict, str, dict]] = {
 ROUNDS = 12
 
 
+@functools.cache
 def play(case: str) -> tuple[list[str], list[str]]:
     """θ and φ (flattened, hex floats) after ``ROUNDS`` rounds of ``case``."""
     name, hyperparameters, game, options = CASES[case]
@@ -101,12 +113,34 @@ def test_every_registered_agent_but_sb3_is_pinned():
     assert pinned == set(agents.names()) - {"sb3"}
 
 
+def _floats(values: list[str]) -> list[float]:
+    return [float.fromhex(v) for v in values]
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_trajectory_is_bit_identical_to_the_pin(case):
     theta, phi = play(case)
-    assert theta == PINS[case][0], f"{case}: θ moved"
-    assert phi == PINS[case][1], f"{case}: φ moved"
-    assert torch.isfinite(torch.tensor([float.fromhex(v) for v in theta])).all()
+    assert all(math.isfinite(v) for v in _floats(theta) + _floats(phi))
+    pins = [PINS[case], *([PLATFORM_PINS[case]] if case in PLATFORM_PINS else [])]
+    if (theta, phi) in [tuple(p) for p in pins]:
+        return  # bit for bit
+    assert case in PLATFORM_PINS, f"{case}: θ or φ moved (a CPU-independent case)"
+    warnings.warn(
+        f"{case}: this CPU rounds like no recorded platform; comparing to 1e-12",
+        stacklevel=1,
+    )
+    for pin in pins:
+        assert _floats(theta + phi) == pytest.approx(
+            _floats(pin[0] + pin[1]), rel=1e-12
+        )
+
+
+def test_the_platform_pins_differ_only_by_rounding():
+    """The second platform's pins are the first's up to a few ulps: same algorithm."""
+    for case, (theta, phi) in PLATFORM_PINS.items():
+        first = _floats(PINS[case][0] + PINS[case][1])
+        assert _floats(theta + phi) != first
+        assert _floats(theta + phi) == pytest.approx(first, rel=1e-14)
 
 
 PINS: dict[str, tuple[list[str], list[str]]] = {
@@ -390,6 +424,99 @@ PINS: dict[str, tuple[list[str], list[str]]] = {
             "0x1.38e22275f21a4p-1",
             "0x1.55b73508b2a13p-2",
             "0x1.5c9505bd596f0p-2",
+        ],
+    ),
+}
+
+
+# The same cases on a CPU whose BLAS/LAPACK kernels round differently (AVX-512; the
+# pre-refactor code, commit 4de3fe0, plays exactly these numbers there): only the cases
+# whose games multiply or factor matrices differ, by a few ulps.
+PLATFORM_PINS: dict[str, tuple[list[str], list[str]]] = {
+    "extragradient": (
+        [
+            "-0x1.0cb915dc55a54p-1",
+            "-0x1.40142181140d9p-2",
+            "0x1.5a9f7c0222d34p-6",
+            "0x1.7704dfc4f04d2p-2",
+        ],
+        [
+            "-0x1.74ef127f77a9ep-5",
+            "-0x1.5090d6be7313fp-1",
+            "-0x1.13719e4134b8ep-1",
+            "-0x1.182835547027cp-2",
+        ],
+    ),
+    "fbf": (
+        [
+            "0x1.1e3cabe41131cp-2",
+            "0x1.41302bdfc2921p-3",
+            "-0x1.4b2286695cbb8p-6",
+            "-0x1.339c3d59117dcp-3",
+        ],
+        [
+            "0x1.c4b65b8d5d454p-6",
+            "0x1.26b4bd733ea5dp-2",
+            "0x1.11c2bce1e7affp-2",
+            "0x1.2686a0466eca2p-3",
+        ],
+    ),
+    "langevin": (
+        [
+            "-0x1.c2335051cd61dp+0",
+            "0x1.d1256c4009a34p+0",
+            "-0x1.999c451afb6d0p-1",
+            "-0x1.e2b88949464a7p-4",
+            "0x1.98872c9e9fd3ep-1",
+            "0x1.7bb5d1c4e1ebep-2",
+            "0x1.502268486ee5ep-1",
+            "0x1.4b31ff351252cp-2",
+        ],
+        [
+            "-0x1.8a22c7696cf27p-3",
+            "0x1.9ab0ef5019cfap-1",
+            "0x1.30e374ae2247bp-1",
+            "0x1.aaddcb338a7d3p-2",
+            "0x1.35b63a860ba48p-5",
+            "0x1.91729dd349d60p-7",
+            "-0x1.403d288728735p+0",
+            "-0x1.abf8c855d3b46p-1",
+            "0x1.2d0a6e791eec2p-2",
+            "0x1.4932fbc9738e5p-2",
+            "0x1.1b18d7aa21e8ep+0",
+            "0x1.4fc8764ae8c63p-3",
+            "-0x1.19b6426a1d3d3p-1",
+            "-0x1.227fc7bb42a84p-1",
+            "0x1.ff20cd257134bp-1",
+            "-0x1.1a5f7a931dd3cp-2",
+        ],
+    ),
+    "optimistic_gda": (
+        [
+            "-0x1.18f9c032af5c5p-1",
+            "-0x1.45ed1a219e0edp-2",
+            "0x1.ec33c17bfd478p-6",
+            "0x1.5f719da9d2e09p-2",
+        ],
+        [
+            "-0x1.9e80cad85e532p-5",
+            "-0x1.43a9370fe8ccbp-1",
+            "-0x1.174ec987d5c2cp-1",
+            "-0x1.23354d1aec2a7p-2",
+        ],
+    ),
+    "srfb": (
+        [
+            "-0x1.6fc6c22591860p-1",
+            "0x1.64ae41c4f15fap-5",
+            "-0x1.cf3ea40d0da9dp-2",
+            "0x1.64f92b42411afp-2",
+        ],
+        [
+            "0x1.3ee0d7296c63ep-5",
+            "-0x1.bb8d4031c638ep-2",
+            "-0x1.aa3bc904c3bccp-3",
+            "0x1.67e18cdf164acp-6",
         ],
     ),
 }
