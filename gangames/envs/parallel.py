@@ -38,9 +38,8 @@ class GameParallelEnv(EnvBase, ParallelEnv):
         self.agents = list(SEATS)
         obs = s.observe_both()
         info = s.info(s.metrics())
-        export = s.boundary.export_obs
         return (
-            {seat: export(obs[seat]) for seat in SEATS},
+            s.boundary.export_observations(obs),
             {seat: dict(info) for seat in SEATS},
         )
 
@@ -73,7 +72,7 @@ class GameParallelEnv(EnvBase, ParallelEnv):
         obs = s.observe_both()
         out = s.close_round()
         result = (
-            {seat: b.export_obs(obs[seat]) for seat in SEATS},
+            b.export_observations(obs),
             {seat: b.export(out.rewards[seat]) for seat in SEATS},
             dict.fromkeys(SEATS, False),
             dict.fromkeys(SEATS, out.done),

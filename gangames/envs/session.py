@@ -18,7 +18,7 @@ import torch
 
 from gangames import checks
 from gangames import metrics as gap_metrics
-from gangames.engine import Match, apply_update, new_match
+from gangames.engine import Match, MatchState, apply_update, new_match
 from gangames.envs.config import EnvConfig
 from gangames.envs.record import Observation, Round, observation
 from gangames.envs.spaces import Boundary
@@ -215,8 +215,8 @@ class Session:
         m = self.require_match()
         state = apply_update(m.game, m.instance, m.state, deltas)
         if round_done:
-            state = state._replace(step=state.step + 1)
-        self.match = m._replace(state=state)
+            state = MatchState(state.theta, state.phi, state.step + 1, state.diverged)
+        self.match = Match(m.game, m.instance, m.oracle, state)
         self.round = Round(state)
 
     def declare_diverged(self, rows: torch.Tensor) -> None:
@@ -261,7 +261,7 @@ class Session:
         return r.observations
 
     def _columns(
-        self, value: torch.Tensor, state: Any
+        self, value: torch.Tensor, state: MatchState
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The observation's ``value`` and ``progress`` columns ``(B, 1)``."""
         dtype = state.theta.dtype

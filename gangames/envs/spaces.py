@@ -156,16 +156,36 @@ class Boundary:
         item = arr[0]
         return bool(item) if arr.dtype == np.bool_ else float(item)
 
-    def export_obs(self, obs: dict[str, torch.Tensor]) -> dict[str, Any]:
-        """An observation in the env's output form."""
-        if self.config.tensor:
-            if self.config.batch is not None:
-                return obs
-            return {k: v[0] for k, v in obs.items()}
-        f = self.config.numpy_dtype
-        out: dict[str, Any] = {
-            k: v.detach().cpu().numpy().astype(f, copy=False) for k, v in obs.items()
-        }
-        return (
-            out if self.config.batch is not None else {k: v[0] for k, v in out.items()}
-        )
+    def export_obs(
+        self, obs: dict[str, torch.Tensor], done: dict[int, Any] | None = None
+    ) -> dict[str, Any]:
+        """An observation in the env's output form.
+
+        ``done`` maps tensors already converted (by ``id``) to their output, so the
+        tensors both seats' observations share (the parameters, the gradients, the
+        value and progress columns) are converted once a round.
+        """
+        cfg = self.config
+        if cfg.tensor and cfg.batch is not None:
+            return obs
+        done = {} if done is None else done
+        out: dict[str, Any] = {}
+        for k, v in obs.items():
+            arr = done.get(id(v))
+            if arr is None:
+                if cfg.tensor:
+                    arr = v[0]
+                else:
+                    arr = v.detach().cpu().numpy().astype(cfg.numpy_dtype, copy=False)
+                    if cfg.batch is None:
+                        arr = arr[0]
+                done[id(v)] = arr
+            out[k] = arr
+        return out
+
+    def export_observations(
+        self, observations: dict[Seat, dict[str, torch.Tensor]]
+    ) -> dict[Seat, dict[str, Any]]:
+        """Both seats' observations in the output form, each shared tensor once."""
+        done: dict[int, Any] = {}
+        return {seat: self.export_obs(observations[seat], done) for seat in SEATS}
