@@ -70,6 +70,15 @@ seed continues with the next episode's seeds. Seeds are ints in ``[0, 2⁶³)``.
 ``reset(options={"params": {"generator": θ0, "discriminator": φ0}})`` starts from
 given parameters, which must lie in the game's feasible set (a point outside it is
 refused, not silently projected).
+
+**The package.** One record per round (:mod:`gangames.envs.record`: the state, both
+observations, V of the observation pass, the metrics and the costs, each computed
+once and shared by the rewards, the infos and both seats);
+:mod:`~gangames.envs.session` owns the match and its current record;
+:mod:`~gangames.envs.spaces` holds the spaces, the action checks and the output form;
+:mod:`~gangames.envs.config` the options; :mod:`~gangames.envs.parallel` and
+:mod:`~gangames.envs.aec` are the thin PettingZoo adapters (sharing
+:mod:`~gangames.envs.adapter`).
 """
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ class Session:
             )
 
     # ---- reset -------------------------------------------------------------------
-    def instance_seeds(self, seed: int | Sequence[int] | None) -> list[int]:
+    def _instance_seeds(self, seed: int | Sequence[int] | None) -> list[int]:
         """One seed per instance for the next episode (see :mod:`gangames.envs`)."""
         batch = self.config.batch or 1
         if seed is None:
@@ -177,7 +177,7 @@ class Session:
                 high=_MAX_SEED,
                 integer=True,
             )
-        seeds = self.instance_seeds(seed)
+        seeds = self._instance_seeds(seed)
         params = None
         if options and options.get("params") is not None:
             given = options["params"]
