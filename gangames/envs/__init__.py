@@ -71,14 +71,12 @@ seed continues with the next episode's seeds. Seeds are ints in ``[0, 2⁶³)``.
 given parameters, which must lie in the game's feasible set (a point outside it is
 refused, not silently projected).
 
-**The package.** One record per round (:mod:`gangames.envs.record`: the state, both
+**The package.** One record per round (``envs/record.py``: the state, both
 observations, V of the observation pass, the metrics and the costs, each computed
-once and shared by the rewards, the infos and both seats);
-:mod:`~gangames.envs.session` owns the match and its current record;
-:mod:`~gangames.envs.spaces` holds the spaces, the action checks and the output form;
-:mod:`~gangames.envs.config` the options; :mod:`~gangames.envs.parallel` and
-:mod:`~gangames.envs.aec` are the thin PettingZoo adapters (sharing
-:mod:`~gangames.envs.adapter`).
+once and shared by the rewards, the infos and both seats); ``envs/session.py`` owns
+the match and its current record; ``envs/spaces.py`` holds the spaces, the action
+checks and the output form; ``envs/config.py`` the options; ``envs/parallel.py`` and
+``envs/aec.py`` are the thin PettingZoo adapters (sharing ``envs/adapter.py``).
 """
 
 from __future__ import annotations
