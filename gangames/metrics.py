@@ -188,7 +188,7 @@ def evaluate(
             proximal_gap=prox,
             proximal_exploitability_generator=pe_g,
             proximal_exploitability_discriminator=pe_d,
-            grad_norm=torch.cat(grads, dim=-1).norm(dim=-1)
+            grad_norm=torch.linalg.vector_norm(torch.cat(grads, dim=-1), dim=-1)
             if extras and grads is not None
             else None,
             distance=game.equilibrium_distance(instance, theta, phi)

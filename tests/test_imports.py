@@ -44,7 +44,16 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("evaluation", ("gangames.oracle", "gangames.metrics", "gangames.estimators")),
     ("engine and rule protocol", ("gangames.engine", "gangames.rules")),
-    ("environments", ("gangames.envs", "gangames.flat")),
+    (
+        "environment core",
+        (
+            "gangames.envs.config",
+            "gangames.envs.spaces",
+            "gangames.envs.record",
+            "gangames.envs.session",
+        ),
+    ),
+    ("environment adapters", ("gangames.envs", "gangames.flat")),
     ("registry and games", ("gangames.registration", "gangames.games")),
     ("match loop and checkers", ("gangames.play", "gangames.testing")),
     ("public API", ("gangames",)),

@@ -367,3 +367,31 @@ def test_invalid_configs():
     assert DiracGAN(clip=0.5).gap_estimator == "restricted to |θ| ≤ 1.0, |ψ| ≤ 0.5"
     assert DiracGAN().gap_estimator == "restricted to |θ|, |ψ| ≤ 1.0"
     assert mixed(DiracGAN(), 2).gap_estimator == DiracGAN().gap_estimator
+
+
+def _bits(x: torch.Tensor) -> bytes:
+    return x.contiguous().numpy().tobytes()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+@pytest.mark.parametrize("game", CONFIGS, ids=IDS)
+def test_fused_pass_and_best_responses_are_the_generic_bits(game, dtype):
+    # The env's per-round path (one ψθ for V and both gradients; best responses read
+    # off the parameters) must give the very bits of value()/gradients() and of the
+    # per-seat closed forms, including at ±0, huge, infinite and NaN points.
+    theta, psi = _points(b=64)
+    special = torch.tensor([0.0, -0.0, 1e30, -1e30, math.inf, -math.inf, math.nan])
+    theta = torch.cat([theta[:, 0], special, special.flip(0)])[:, None].to(dtype)
+    psi = torch.cat([psi[:, 0], special.flip(0), special])[:, None].to(dtype)
+    inst = _inst(game, theta.shape[0], dtype)
+    fused = game.value_and_gradients(inst, theta, psi)
+    generic = Game.value_and_gradients(game, inst, theta, psi)
+    assert [_bits(x) for x in fused] == [_bits(x) for x in generic]
+    assert fused[0].shape == generic[0].shape == (theta.shape[0],)
+    brs = game.best_response_values(inst, theta, psi)
+    generic_brs = Game.best_response_values(game, inst, theta, psi)
+    assert [_bits(x) for x in brs] == [_bits(x) for x in generic_brs]
+    t, p = theta[..., 0], psi[..., 0]
+    assert _bits(game.equilibrium_distance(inst, theta, psi)) == _bits(
+        torch.sqrt(t**2 + p**2)
+    )
