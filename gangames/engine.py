@@ -114,8 +114,10 @@ def apply_update(
         largest = norm if largest is None else torch.maximum(largest, norm)
     if largest is None:
         return state
-    # One comparison: NaN <= t is False, so NaN and inf entries count as explosions.
-    bad = state.diverged | ~(largest <= game.divergence_threshold)
+    # ``finite = largest <= t`` is False for NaN and inf entries too (NaN <= t is
+    # False). An instance is diverged if it was, or if it is not finite now:
+    # ``diverged | ~finite``, which on booleans is ``diverged >= finite`` (one kernel).
+    bad = state.diverged >= (largest <= game.divergence_threshold)
     keep = bad[:, None]
     for seat in deltas:
         new[seat] = torch.where(keep, old[seat], new[seat])

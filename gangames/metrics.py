@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 import torch
 
-from gangames.game import Game
+from gangames.game import Capabilities, Game
 from gangames.types import Instance
 
 __all__ = [
@@ -135,6 +135,7 @@ def evaluate(
     value: torch.Tensor | None = None,
     proximal: bool = True,
     extras: bool = True,
+    capabilities: Capabilities | None = None,
 ) -> Metrics:
     """Every metric at ``(θ, φ)`` in one call (closed forms only; uncharged).
 
@@ -152,7 +153,18 @@ def evaluate(
             games); used for every metric that needs ``V``.
         proximal: compute the proximal gap and its parts (else ``None``).
         extras: compute the gradient norm and the distance (else ``None``).
+        capabilities: the game's :attr:`~gangames.game.Game.capabilities`, if the
+            caller holds them: the methods it declares it lacks (which return
+            ``None``) are then not called. ``None``: call every method.
     """
+    if capabilities is not None:
+        proximal = proximal and capabilities.proximal_gap
+        best_responses, has_distance = (
+            capabilities.best_responses,
+            capabilities.distance,
+        )
+    else:
+        best_responses = has_distance = True
     with torch.no_grad():
         grads: tuple[torch.Tensor, torch.Tensor] | None = None
         if exact is not None:
@@ -164,7 +176,11 @@ def evaluate(
             v = value
         else:  # only the value is needed: no backward pass (lean envs, neural games)
             v = game.value(instance, theta, phi, None)
-        psi, best = game.best_response_values(instance, theta, phi, exact)
+        psi, best = (
+            game.best_response_values(instance, theta, phi, exact)
+            if best_responses
+            else (None, None)
+        )
         e_g = None if psi is None else (v - psi).clamp_min(0.0)
         e_d = None if best is None else (best - v).clamp_min(0.0)
         here = (
@@ -192,6 +208,6 @@ def evaluate(
             if extras and grads is not None
             else None,
             distance=game.equilibrium_distance(instance, theta, phi)
-            if extras
+            if extras and has_distance
             else None,
         )

@@ -104,6 +104,8 @@ class Session:
         # Fixed by the game: whether an observation pass is the exact game's.
         self._exact_passes = not game.stochastic and game.gradient_noise == 0.0
         self._stochastic = game.stochastic
+        # What the game computes (a property built on each read: read it once).
+        self._capabilities = game.capabilities
 
     def _check_reward_support(self) -> None:
         if self.estimator is not None:
@@ -287,6 +289,7 @@ class Session:
             value=value,
             proximal=proximal,
             extras=cfg.full_infos,
+            capabilities=self._capabilities,
         )
         r.metrics = self._with_estimate(mt, proximal)
         return r.metrics
@@ -370,7 +373,9 @@ class Session:
             if val is not None and not name.startswith("proximal_exploitability")
         }
         every = self.config.quality_every
-        if self.config.full_infos or (every and m.state.step % every == 0):
+        if self._capabilities.quality and (
+            self.config.full_infos or (every and m.state.step % every == 0)
+        ):
             with torch.no_grad():  # the game's sample-quality metrics, uncharged
                 quality = m.game.quality(m.instance, m.state.theta)
             out.update({name: export(val) for name, val in quality.items()})

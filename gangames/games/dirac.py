@@ -88,6 +88,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import ClassVar
@@ -103,6 +104,23 @@ from gangames.random import Stream
 from gangames.types import Instance, Seat
 
 __all__ = ["DiracGAN"]
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_scales(
+    a: float, b: float, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
+    return torch.tensor([a, b], dtype=dtype, device=device)
+
+
+def _scales(a: float, b: float, like: torch.Tensor) -> torch.Tensor:
+    """The row ``(a, b)`` in ``like``'s dtype and device, made once.
+
+    ``x * _scales(a, b, x)`` multiplies column 0 by ``a`` and column 1 by ``b`` with
+    the bits of ``x[..., :1] * a`` and ``x[..., 1:] * b`` (float32 and float64: a Python
+    scalar is rounded to the tensor's dtype before the product too).
+    """
+    return _cached_scales(a, b, like.dtype, like.device)
 
 
 @dataclass(frozen=True)
@@ -285,12 +303,14 @@ class DiracGAN(Game):
         if self._ridge != 0.0:
             return super().best_response_values(instance, theta, phi, exact)
         # Pure opponents without penalty: the closed forms of
-        # cloud_best_response_value, read straight off the (B, 1) parameters.
-        f0 = self._f0
-        return (
-            self._f(phi[..., 0].abs() * -self.radius) + f0,
-            self._f(theta[..., 0].abs() * self._critic_radius) + f0,
+        # cloud_best_response_value, read straight off the (B, 1) parameters, both
+        # seats in one (B, 2) pass: f(|ψ|·(−R)) + f(0) and f(|θ|·r) + f(0), the
+        # same operations on the same numbers in half the kernels.
+        both = torch.cat([phi[..., :1], theta[..., :1]], dim=-1).abs()
+        both = (
+            self._f(both * _scales(-self.radius, self._critic_radius, both)) + self._f0
         )
+        return both[..., 0], both[..., 1]
 
     def cloud_best_response_value(
         self, instance: Instance, responder: Seat, cloud: torch.Tensor
