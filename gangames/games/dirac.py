@@ -268,7 +268,8 @@ class DiracGAN(Game):
         # One product ψθ for V and both gradients: the operations of value() and
         # gradients() on the same numbers, so the same bits, in fewer kernels (a
         # scalar on the right: c·x = x·c exactly, without Python's reflected call).
-        t, p = theta[..., :1], phi[..., :1]
+        # The parameters are (..., 1) already: no column to slice out.
+        t, p = theta, phi
         s = p * t
         ridge = self._ridge
         v = self._f(s) + self._f0 - p * (0.5 * ridge) * p
@@ -349,8 +350,8 @@ class DiracGAN(Game):
     def equilibrium_distance(
         self, instance: Instance, theta: torch.Tensor, phi: torch.Tensor
     ) -> torch.Tensor | None:
-        t, p = theta[..., 0], phi[..., 0]
-        return torch.sqrt(t * t + p * p)  # x * x is what torch computes for x ** 2
+        # x * x is what torch computes for x ** 2; the (B, 1) column read at the end
+        return torch.sqrt(theta * theta + phi * phi)[..., 0]
 
     def cloud_equilibrium_distance(
         self, instance: Instance, theta_cloud: torch.Tensor, phi_cloud: torch.Tensor
