@@ -141,7 +141,9 @@ class Boundary:
                 tensor = tensor.clamp(-cfg.max_update, cfg.max_update)
             elif bool((tensor.abs() > cfg.max_update).any()):
                 raise InvalidActionError(
-                    f"{seat}: action entries must lie in [-{cfg.max_update}, {cfg.max_update}]"
+                    f"{seat}: action entries must lie in [-{cfg.max_update}, "
+                    f"{cfg.max_update}]; got an entry of magnitude "
+                    f"{float(tensor.abs().max()):.6g} (clip_actions=True clips instead)"
                 )
         return tensor if cfg.batch is not None else tensor.reshape(self._rows, -1)
 
