@@ -27,7 +27,14 @@ from gangames.oracle import Oracle
 from gangames.random import Stream
 from gangames.types import Instance, Seat
 
-__all__ = ["Match", "MatchState", "apply_update", "new_match"]
+__all__ = [
+    "Match",
+    "MatchState",
+    "apply_update",
+    "freeze_diverged",
+    "new_match",
+    "proposed_state",
+]
 
 
 class MatchState(NamedTuple):
@@ -103,13 +110,42 @@ def apply_update(
 
     Returns:
         The new state (``step`` unchanged; the caller counts rounds). Instances whose
-        new parameters explode are marked diverged and keep their old parameters.
+        new parameters explode are marked diverged and keep their old parameters:
+        :func:`freeze_diverged` of :func:`proposed_state`.
     """
-    old = {"generator": state.theta, "discriminator": state.phi}
-    new = dict(old)
+    return freeze_diverged(state, proposed_state(game, instance, state, deltas))
+
+
+def proposed_state(
+    game: Game,
+    instance: Instance,
+    state: MatchState,
+    deltas: dict[Seat, torch.Tensor],
+) -> MatchState:
+    """The state after the updates, before diverged instances are frozen.
+
+    Every instance gets its projected new parameters; ``diverged`` marks the instances
+    that were diverged or whose new parameters are non-finite or have a norm beyond
+    the game's ``divergence_threshold``. :func:`freeze_diverged` then puts their old
+    parameters back. Where no instance is marked the freeze changes nothing, so a
+    caller that reads ``diverged.any()`` anyway may skip it.
+
+    Example:
+        >>> import torch
+        >>> from gangames.games.bilinear import Bilinear
+        >>> m = new_match(Bilinear(dimension=1), [0, 1], dtype=torch.float64)
+        >>> step = torch.tensor([[0.1], [float("inf")]], dtype=torch.float64)
+        >>> proposed = proposed_state(m.game, m.instance, m.state, {"generator": step})
+        >>> proposed.diverged.tolist()
+        [False, True]
+        >>> frozen = freeze_diverged(m.state, proposed)
+        >>> bool(frozen.theta[1] == m.state.theta[1])
+        True
+    """
+    new = {"generator": state.theta, "discriminator": state.phi}
     largest = None  # the largest new parameter norm per instance (NaN if any is)
     for seat, delta in deltas.items():
-        new[seat] = game.project(seat, instance, old[seat] + delta)
+        new[seat] = game.project(seat, instance, new[seat] + delta)
         norm = torch.linalg.vector_norm(new[seat], dim=-1)
         largest = norm if largest is None else torch.maximum(largest, norm)
     if largest is None:
@@ -118,11 +154,15 @@ def apply_update(
     # False). An instance is diverged if it was, or if it is not finite now:
     # ``diverged | ~finite``, which on booleans is ``diverged >= finite`` (one kernel).
     bad = state.diverged >= (largest <= game.divergence_threshold)
-    keep = bad[:, None]
-    for seat in deltas:
-        new[seat] = torch.where(keep, old[seat], new[seat])
-    return state._replace(
-        theta=new["generator"],
-        phi=new["discriminator"],
-        diverged=bad,
-    )
+    return MatchState(new["generator"], new["discriminator"], state.step, bad)
+
+
+def freeze_diverged(old: MatchState, proposed: MatchState) -> MatchState:
+    """``proposed`` with the instances it marks diverged back at ``old``'s parameters."""
+    keep = proposed.diverged[:, None]
+    theta, phi = proposed.theta, proposed.phi
+    if theta is not old.theta:
+        theta = torch.where(keep, old.theta, theta)
+    if phi is not old.phi:
+        phi = torch.where(keep, old.phi, phi)
+    return MatchState(theta, phi, proposed.step, proposed.diverged)

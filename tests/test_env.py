@@ -206,6 +206,82 @@ def test_bad_inputs_leave_state_untouched():
         assert env.match.state.step == 0
 
 
+@pytest.mark.parametrize(
+    ("gid", "options", "seat"),
+    [
+        # a projection would clamp an Inf into the feasible set
+        ("gangames/DiracGAN-v0", {"clip": 0.5}, "discriminator"),
+        # clip_actions would clamp it into the action box
+        (
+            "gangames/Quadratic-v0",
+            {"max_update": 0.5, "clip_actions": True},
+            "generator",
+        ),
+        # unconstrained: the divergence guard finds it in the new parameters
+        ("gangames/Bilinear-v0", {"dimension": 2}, "discriminator"),
+    ],
+)
+@pytest.mark.parametrize("order", ["simultaneous", "sequential"])
+def test_an_inf_action_is_refused_wherever_it_could_hide(gid, options, seat, order):
+    env = gangames.make(gid, batch=3, tensor=True, order=order, **options)
+    env.reset(seed=0)
+    before = (env.match.state.theta.clone(), env.match.state.phi.clone())
+    costs = env.ledger.costs()
+    dims = {s: env.action_space(s).shape for s in ("generator", "discriminator")}
+    actions = {s: torch.zeros(dims[s]) for s in dims}
+    actions[seat][1, 0] = float("inf")
+    with pytest.raises(InvalidActionError, match=f"{seat}: action contains NaN or Inf"):
+        if order == "simultaneous":
+            env.step(actions)
+        else:
+            if seat == "discriminator":
+                env.step(actions["generator"])
+                before = (env.match.state.theta.clone(), env.match.state.phi.clone())
+                costs = env.ledger.costs()
+            env.step(actions[seat])
+    assert torch.equal(env.match.state.theta, before[0])
+    assert torch.equal(env.match.state.phi, before[1])
+    assert env.ledger.costs() == costs
+
+
+def test_a_nan_action_is_refused_once_an_instance_has_diverged():
+    env = gangames.make("gangames/Bilinear-v0", dimension=2, batch=2, tensor=True)
+    env.reset(seed=0)
+    env.declare_diverged(torch.tensor([True, False]))
+    theta = env.match.state.theta.clone()
+    nan = torch.tensor([[0.0, 0.0], [float("nan"), 0.0]])
+    with pytest.raises(InvalidActionError, match="generator: action contains NaN"):
+        env.step({"generator": nan, "discriminator": torch.zeros(2, 2)})
+    assert torch.equal(env.match.state.theta, theta)
+    # finite actions play on; the diverged instance stays frozen
+    _, _, _, _, info = env.step(
+        {"generator": torch.ones(2, 2), "discriminator": torch.zeros(2, 2)}
+    )
+    assert info["generator"]["diverged"].tolist() == [True, False]
+    assert torch.equal(env.match.state.theta[0], theta[0])
+
+
+def test_a_finite_update_that_overflows_is_a_divergence_not_an_error():
+    env = gangames.make("gangames/Quadratic-v0", tensor=True)  # float32
+    env.reset(seed=0)
+    huge = torch.full((2,), 3e38)
+    _, _, _, trunc, info = env.step({"generator": huge, "discriminator": huge})
+    assert info["generator"]["diverged"] is True or bool(info["generator"]["diverged"])
+    assert trunc["generator"]
+
+
+def test_a_nan_is_named_before_another_seats_bound():
+    env = gangames.make("gangames/Quadratic-v0", max_update=0.5)
+    env.reset(seed=0)
+    with pytest.raises(InvalidActionError, match="discriminator: action contains NaN"):
+        env.step(
+            {
+                "generator": np.ones(2, np.float32),  # out of bounds
+                "discriminator": np.array([np.nan, 0.0], np.float32),
+            }
+        )
+
+
 def test_tensor_mode_refuses_wrong_device_and_dtype():
     env = gangames.make("gangames/Quadratic-v0", tensor=True)
     env.reset(seed=0)

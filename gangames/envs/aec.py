@@ -77,7 +77,7 @@ class GameAECEnv(EnvBase, AECEnv):
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
-        delta = s.boundary.to_tensor(agent, action)
+        delta = s.boundary.to_tensors({agent: action})[agent]
         second = agent == self.possible_agents[1]
         s.apply({agent: delta}, round_done=second)
         self._cumulative_rewards[agent] = self.rewards[agent] * 0

@@ -14,7 +14,10 @@ env derives from that point is computed at most once and kept on the record:
 * ``metrics`` — every gap and distance, shared by the rewards, the infos and the ansi
   render;
 * ``costs`` — each seat's oracle cost when the round closed, shared by the infos and
-  the budget.
+  the budget;
+* ``any_diverged`` — whether any instance is diverged at this point, read once when
+  the updates were applied (the round's one host read), which the end-of-episode
+  check reuses.
 
 A new state means a new record, so nothing computed at an old point can leak into a
 new one: there is no cache to invalidate.
@@ -46,6 +49,7 @@ class Round:
     exact: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
     metrics: Metrics | None = None
     costs: dict[Seat, float] | None = None
+    any_diverged: bool | None = None  # read from the state's flags; None: not read
 
 
 def observation(

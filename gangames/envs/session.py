@@ -18,7 +18,13 @@ import torch
 
 from gangames import checks
 from gangames import metrics as gap_metrics
-from gangames.engine import Match, MatchState, apply_update, new_match
+from gangames.engine import (
+    Match,
+    MatchState,
+    freeze_diverged,
+    new_match,
+    proposed_state,
+)
 from gangames.envs.config import EnvConfig
 from gangames.envs.record import Observation, Round, observation
 from gangames.envs.spaces import Boundary
@@ -191,7 +197,7 @@ class Session:
         if params is not None:
             _require_feasible(params, (match.state.theta, match.state.phi))
         self.match = match
-        self.round = Round(match.state)
+        self.round = Round(match.state, any_diverged=False)
         self._estimate = None
 
     # ---- play --------------------------------------------------------------------
@@ -202,13 +208,24 @@ class Session:
         return self.match
 
     def apply(self, deltas: dict[Seat, torch.Tensor], *, round_done: bool) -> None:
-        """Apply checked updates; the new point opens a new record."""
+        """Apply updates checked at the boundary; the new point opens a new record.
+
+        The round's one host read asks whether any instance is diverged now. Where
+        none is, nothing needs freezing and every action was finite (a NaN or Inf in
+        an action the boundary left unchecked makes its seat's new parameters
+        non-finite); otherwise the actions are checked for NaN and Inf before
+        anything changes, and the diverged instances keep their old parameters.
+        """
         m = self.require_match()
-        state = apply_update(m.game, m.instance, m.state, deltas)
+        state = proposed_state(m.game, m.instance, m.state, deltas)
+        any_diverged = bool(state.diverged.any())
+        if any_diverged:
+            self.boundary.require_finite(deltas)  # refused: nothing has changed
+            state = freeze_diverged(m.state, state)
         if round_done:
             state = MatchState(state.theta, state.phi, state.step + 1, state.diverged)
         self.match = Match(m.game, m.instance, m.oracle, state)
-        self.round = Round(state)
+        self.round = Round(state, any_diverged=any_diverged)
 
     def declare_diverged(self, rows: torch.Tensor) -> None:
         """Mark instances ``rows`` diverged (the point, and what was seen there, stay)."""
@@ -218,6 +235,7 @@ class Session:
         self.match = m._replace(state=state)
         assert self.round is not None  # set with the match
         self.round.state = state
+        self.round.any_diverged = None  # unknown until read
 
     def observe(self, seat: Seat) -> Observation:
         """``seat``'s observation of the current point (made and charged once)."""
@@ -430,6 +448,10 @@ class Session:
                 for seat, c in costs.items()
             ):
                 return True
+        r = self.round
+        assert r is not None  # set with the match
+        if r.any_diverged is False:  # read when the round's updates were applied
+            return False
         return bool(m.state.diverged.all())
 
     # ---- render ------------------------------------------------------------------

@@ -3,7 +3,9 @@
 Actions (and initial parameters) come in as numpy arrays, or as torch tensors in tensor
 mode, and are checked against the seat's action space before anything changes: type,
 shape, a floating dtype (cast to the env's), the device, no NaN or Inf, and the bound
-``max_update`` if set. A bad one raises :class:`~gangames.errors.InvalidActionError`
+``max_update`` if set. (A NaN or Inf that no projection or clip could hide is found by
+the session's divergence guard, before the state changes: see
+:meth:`Boundary.to_tensors`.) A bad one raises :class:`~gangames.errors.InvalidActionError`
 naming the seat, what was expected and what came. Outputs leave as numpy arrays (or
 Python scalars without a batch), or as the tensors themselves in tensor mode.
 """
@@ -77,26 +79,51 @@ class Boundary:
                 -bound, bound, shape=(*lead, d), dtype=f
             )
         self._rows = config.batch or 1
+        # Seats whose NaN or Inf the boundary must find itself (see to_tensors): a
+        # projection or clip_actions could make an Inf finite before the guard.
+        clipped = config.max_update is not None and config.clip_actions
+        self.checked_here: frozenset[Seat] = frozenset(
+            SEATS if clipped else game.capabilities.constrained
+        )
 
     # ---- in ----------------------------------------------------------------------
     def to_tensor(
-        self, seat: Seat, action: Any, *, what: str = "action"
+        self, seat: Seat, value: Any, *, what: str = "initial parameters"
     ) -> torch.Tensor:
-        """Check ``action`` for ``seat`` and return it as a ``(B, d)`` tensor."""
-        tensor = self._cast(seat, action, what)
+        """Check ``value`` for ``seat`` (no NaN or Inf) as a ``(B, d)`` tensor."""
+        tensor = self._cast(seat, value, what)
         if not all_finite(tensor):
             raise InvalidActionError(f"{seat}: {what} contains NaN or Inf")
-        return self._bounded(seat, tensor, what)
+        return self._rows_first(tensor)
 
     def to_tensors(self, actions: Mapping[str, Any]) -> dict[Seat, torch.Tensor]:
-        """Check both seats' actions; one host read proves both finite."""
-        cast = {seat: self._cast(seat, actions[seat], "action") for seat in SEATS}
-        first, second = cast.values()
-        if not math.isfinite(float(first.sum() + second.sum())):
-            for seat, tensor in cast.items():  # which seat, or an overflowing sum
-                if not all_finite(tensor):
-                    raise InvalidActionError(f"{seat}: action contains NaN or Inf")
-        return {seat: self._bounded(seat, t, "action") for seat, t in cast.items()}
+        """Check the actions of the seats in ``actions`` and return them as tensors.
+
+        Type, shape, dtype, device and bound are checked here. A NaN or Inf is
+        refused here only where it could hide: in a constrained seat (its projection
+        could clamp an Inf) or under ``clip_actions``. In every other seat it makes the
+        new parameters non-finite, which the session's divergence guard reads anyway:
+        only a round that marks an instance diverged calls :meth:`require_finite`,
+        before anything changes (one host read a round instead of two).
+        """
+        cast = {
+            seat: self._cast(seat, actions[seat], "action")
+            for seat in SEATS  # the generator's errors first, in either adapter
+            if seat in actions
+        }
+        self.require_finite({s: t for s, t in cast.items() if s in self.checked_here})
+        return {seat: self._bounded(seat, t, cast) for seat, t in cast.items()}
+
+    def require_finite(self, actions: Mapping[Seat, torch.Tensor]) -> None:
+        """Refuse a NaN or Inf in ``actions`` (one host read proves them all finite)."""
+        if not actions:
+            return
+        total = sum(t.sum() for t in actions.values())
+        if math.isfinite(float(total)):
+            return
+        for seat, tensor in actions.items():  # which seat, or an overflowing sum
+            if not all_finite(tensor):
+                raise InvalidActionError(f"{seat}: action contains NaN or Inf")
 
     def _cast(self, seat: Seat, action: Any, what: str) -> torch.Tensor:
         """Type, shape, dtype and device checks; the action in the env's dtype."""
@@ -133,19 +160,32 @@ class Boundary:
             cast = np.array(action, dtype=space.dtype, copy=True)
         return torch.from_numpy(cast).to(cfg.device)
 
-    def _bounded(self, seat: Seat, tensor: torch.Tensor, what: str) -> torch.Tensor:
-        """The bound ``max_update`` (clipped or refused) and the ``(B, d)`` shape."""
+    def _bounded(
+        self, seat: Seat, tensor: torch.Tensor, cast: Mapping[Seat, torch.Tensor]
+    ) -> torch.Tensor:
+        """The bound ``max_update`` (clipped or refused) and the ``(B, d)`` shape.
+
+        ``cast`` holds every action of the call: a NaN or Inf in any of them is named
+        before a bound is (an Inf is out of bounds too).
+        """
         cfg = self.config
-        if cfg.max_update is not None and what == "action":
+        if cfg.max_update is not None:
             if cfg.clip_actions:
                 tensor = tensor.clamp(-cfg.max_update, cfg.max_update)
             elif bool((tensor.abs() > cfg.max_update).any()):
+                self.require_finite(cast)
                 raise InvalidActionError(
                     f"{seat}: action entries must lie in [-{cfg.max_update}, "
                     f"{cfg.max_update}]; got an entry of magnitude "
                     f"{float(tensor.abs().max()):.6g} (clip_actions=True clips instead)"
                 )
-        return tensor if cfg.batch is not None else tensor.reshape(self._rows, -1)
+        return self._rows_first(tensor)
+
+    def _rows_first(self, tensor: torch.Tensor) -> torch.Tensor:
+        """``tensor`` as ``(B, d)`` (an unbatched env's ``(d,)`` gets one row)."""
+        return (
+            tensor if self.config.batch is not None else tensor.reshape(self._rows, -1)
+        )
 
     # ---- out ---------------------------------------------------------------------
     def export(self, value: torch.Tensor) -> Any:

@@ -207,17 +207,17 @@ class DiracGAN(Game):
             return f"restricted to |θ|, |ψ| ≤ {self.radius}"
         return f"restricted to |θ| ≤ {self.radius}, |ψ| ≤ {r}"
 
-    @property
+    @functools.cached_property
     def _critic_radius(self) -> float:
         """Half-width of the critic's search interval: the box ∩ the clipping set."""
         return self.radius if self.clip is None else min(self.radius, self.clip)
 
-    @property
+    @functools.cached_property
     def _ridge(self) -> float:
         """Coefficient γ of ``−(γ/2)ψ²`` in V (0 without penalty)."""
         return self.gamma if self.penalty is not None else 0.0
 
-    @property
+    @functools.cached_property
     def _f0(self) -> float:
         return -math.log(2.0) if self.loss == "standard" else 0.0
 
@@ -255,7 +255,8 @@ class DiracGAN(Game):
         data: Instance | None = None,
     ) -> torch.Tensor:
         t, p = theta[..., 0], phi[..., 0]
-        return self._f(p * t) + self._f0 - 0.5 * self._ridge * p * p
+        v = self._f(p * t) + self._f0
+        return v if self._ridge == 0.0 else v - 0.5 * self._ridge * p * p
 
     # ---- optional ---------------------------------------------------------------
     def value_and_gradients(
@@ -272,9 +273,15 @@ class DiracGAN(Game):
         t, p = theta, phi
         s = p * t
         ridge = self._ridge
-        v = self._f(s) + self._f0 - p * (0.5 * ridge) * p
+        v = self._f(s) + self._f0
         d = self._df(s)
-        return v[..., 0].detach(), p * d, t * d - p * ridge
+        g_phi = t * d
+        if (
+            ridge != 0.0
+        ):  # without a penalty its terms add nothing (a zero's sign aside)
+            v = v - p * (0.5 * ridge) * p
+            g_phi = g_phi - p * ridge
+        return v[..., 0].detach(), p * d, g_phi
 
     def gradients(
         self,
@@ -285,7 +292,8 @@ class DiracGAN(Game):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         t, p = theta[..., :1], phi[..., :1]
         d = self._df(p * t)
-        return p * d, t * d - self._ridge * p
+        ridge = self._ridge
+        return p * d, t * d if ridge == 0.0 else t * d - ridge * p
 
     def project(
         self, seat: Seat, instance: Instance, params: torch.Tensor
@@ -307,7 +315,7 @@ class DiracGAN(Game):
         # cloud_best_response_value, read straight off the (B, 1) parameters, both
         # seats in one (B, 2) pass: f(|ψ|·(−R)) + f(0) and f(|θ|·r) + f(0), the
         # same operations on the same numbers in half the kernels.
-        both = torch.cat([phi[..., :1], theta[..., :1]], dim=-1).abs()
+        both = torch.cat([phi, theta], dim=-1).abs()  # (B, 1) each: no column slices
         both = (
             self._f(both * _scales(-self.radius, self._critic_radius, both)) + self._f0
         )
