@@ -276,9 +276,8 @@ class DiracGAN(Game):
         v = self._f(s) + self._f0
         d = self._df(s)
         g_phi = t * d
-        if (
-            ridge != 0.0
-        ):  # without a penalty its terms add nothing (a zero's sign aside)
+        # Without a penalty its terms would add ±0: skipped (a zero's sign aside).
+        if ridge != 0.0:
             v = v - p * (0.5 * ridge) * p
             g_phi = g_phi - p * ridge
         return v[..., 0].detach(), p * d, g_phi
@@ -293,7 +292,7 @@ class DiracGAN(Game):
         t, p = theta[..., :1], phi[..., :1]
         d = self._df(p * t)
         ridge = self._ridge
-        return p * d, t * d if ridge == 0.0 else t * d - ridge * p
+        return p * d, (t * d if ridge == 0.0 else t * d - ridge * p)
 
     def project(
         self, seat: Seat, instance: Instance, params: torch.Tensor
