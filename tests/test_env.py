@@ -349,6 +349,12 @@ def test_reset_from_given_params_refuses_infeasible_points():
     assert env.match.state.theta.tolist() == [[1.0, -0.5]]  # state untouched
     with pytest.raises(UnknownAgentError):
         env.reset(seed=0, options={"params": {"generator": np.zeros(2, np.float32)}})
+    nan = {"generator": zeros, "discriminator": np.array([np.nan, 0], np.float32)}
+    with pytest.raises(
+        InvalidActionError, match="discriminator: initial parameters contains NaN"
+    ):
+        env.reset(seed=0, options={"params": nan})
+    assert env.match.state.theta.tolist() == [[1.0, -0.5]]  # state untouched
 
 
 @pytest.mark.parametrize("seed", [-1, [0, -5], 2**63, 1.5])

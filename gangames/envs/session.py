@@ -183,8 +183,7 @@ class Session:
                     f"options['params'] must map both seats {SEATS} to parameters, got {given!r:.80}"
                 )
             params = tuple(
-                self.boundary.to_tensor(seat, given[seat], what="initial parameters")
-                for seat in SEATS
+                self.boundary.to_parameters(seat, given[seat]) for seat in SEATS
             )
         cfg = self.config
         match = new_match(

@@ -87,13 +87,10 @@ class Boundary:
         )
 
     # ---- in ----------------------------------------------------------------------
-    def to_tensor(
-        self, seat: Seat, value: Any, *, what: str = "initial parameters"
-    ) -> torch.Tensor:
-        """Check ``value`` for ``seat`` (no NaN or Inf) as a ``(B, d)`` tensor."""
-        tensor = self._cast(seat, value, what)
-        if not all_finite(tensor):
-            raise InvalidActionError(f"{seat}: {what} contains NaN or Inf")
+    def to_parameters(self, seat: Seat, value: Any) -> torch.Tensor:
+        """Check initial parameters for ``seat`` (no NaN or Inf) as a ``(B, d)`` tensor."""
+        tensor = self._cast(seat, value, "initial parameters")
+        self.require_finite({seat: tensor}, what="initial parameters")
         return self._rows_first(tensor)
 
     def to_tensors(self, actions: Mapping[str, Any]) -> dict[Seat, torch.Tensor]:
@@ -114,16 +111,18 @@ class Boundary:
         self.require_finite({s: t for s, t in cast.items() if s in self.checked_here})
         return {seat: self._bounded(seat, t, cast) for seat, t in cast.items()}
 
-    def require_finite(self, actions: Mapping[Seat, torch.Tensor]) -> None:
-        """Refuse a NaN or Inf in ``actions`` (one host read proves them all finite)."""
-        if not actions:
+    def require_finite(
+        self, tensors: Mapping[Seat, torch.Tensor], *, what: str = "action"
+    ) -> None:
+        """Refuse a NaN or Inf in ``tensors`` (one host read proves them all finite)."""
+        if not tensors:
             return
-        total = sum(t.sum() for t in actions.values())
+        total = sum(t.sum() for t in tensors.values())
         if math.isfinite(float(total)):
             return
-        for seat, tensor in actions.items():  # which seat, or an overflowing sum
+        for seat, tensor in tensors.items():  # which seat, or an overflowing sum
             if not all_finite(tensor):
-                raise InvalidActionError(f"{seat}: action contains NaN or Inf")
+                raise InvalidActionError(f"{seat}: {what} contains NaN or Inf")
 
     def _cast(self, seat: Seat, action: Any, what: str) -> torch.Tensor:
         """Type, shape, dtype and device checks; the action in the env's dtype."""
